@@ -1,0 +1,126 @@
+# rundbrief — build, test, install.
+#   make           build both programs into build/
+#   make run       install missing packages, build, create var/rundbrief.db
+#                  with sample data, run the daemon in the foreground
+#   make check     unit tests (cmocka, under valgrind when present) and
+#                  integration tests
+#   make check-asan  the same under AddressSanitizer + UBSan (build-asan/)
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BINDIR   ?= $(PREFIX)/bin
+SBINDIR  ?= $(PREFIX)/sbin
+DATADIR  ?= $(PREFIX)/share/rundbrief
+SYSCONFDIR ?= /etc
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
+
+BUILD    ?= build
+CC       ?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS      = libcurl libetpan libical inih sqlite3 md4c md4c-html nettle
+TEST_PKGS = cmocka json-c
+
+CSTD     = -std=c11 -D_GNU_SOURCE
+WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+OPT     ?= -O2 -g
+SAN     ?=
+CPPFLAGS += -Idaemon -I$(BUILD) -DRUNDBRIEF_DATADIR='"$(DATADIR)"' \
+	-DRUNDBRIEF_SYSCONFDIR='"$(SYSCONFDIR)"'
+CFLAGS   += $(CSTD) $(WARN) $(OPT) $(SAN) $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+LDFLAGS  += $(SAN)
+LDLIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lcsv -lm
+TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
+TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
+
+MAINS    = daemon/rundbrief.c daemon/rundbriefd.c
+LIB_SRC  = $(filter-out $(MAINS),$(wildcard daemon/*.c))
+LIB_OBJ  = $(LIB_SRC:daemon/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/embedded_data.o
+HEADERS  = $(wildcard daemon/*.h)
+TEMPLATE_FILES = $(shell find templates -type f -name '*.mustache' 2>/dev/null | LC_ALL=C sort)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all run check check-unit check-integration check-asan install clean deps deps-test bench sample
+
+all: $(BUILD)/rundbrief $(BUILD)/rundbriefd
+
+$(BUILD)/obj/%.o: daemon/%.c $(HEADERS) | $(BUILD)/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The shipped templates are compiled into the binaries as a fallback, so a
+# program runs with its embedded defaults even when nothing is installed.
+$(BUILD)/embedded_data.c: $(TEMPLATE_FILES) tests/tools/embed.sh | $(BUILD)/obj
+	sh tests/tools/embed.sh $(TEMPLATE_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/embedded_data.o: $(BUILD)/embedded_data.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/librundbrief.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $(LIB_OBJ)
+
+$(BUILD)/rundbrief: $(BUILD)/obj/rundbrief.o $(BUILD)/librundbrief.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/rundbriefd: $(BUILD)/obj/rundbriefd.o $(BUILD)/librundbrief.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librundbrief.a $(HEADERS) | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_CFLAGS) -Wno-unused-function -o $@ $< \
+		$(LDFLAGS) $(BUILD)/librundbrief.a $(TEST_LIBS) $(LDLIBS)
+
+$(BUILD)/obj $(BUILD)/tests:
+	mkdir -p $@
+
+deps:
+	@sh tests/tools/deps.sh
+
+deps-test:
+	@sh tests/tools/deps.sh test
+
+# `make run` uses the embedded defaults: an empty configuration file means
+# every key at its default (database var/rundbrief.db, mail into var/outbox).
+RUN_CONFIG ?= /dev/null
+
+sample: all
+	$(BUILD)/rundbrief -c $(RUN_CONFIG) init
+	$(BUILD)/rundbrief -c $(RUN_CONFIG) sample
+
+run: deps
+	$(MAKE) all
+	$(MAKE) sample
+	$(BUILD)/rundbriefd -c $(RUN_CONFIG) -f
+
+check: deps-test
+	$(MAKE) all unit-tests
+	@sh tests/run-tests.sh $(BUILD)
+
+unit-tests: $(UNIT_BIN)
+
+check-unit: all unit-tests
+	@sh tests/run-tests.sh $(BUILD) unit
+
+check-integration: all
+	@sh tests/run-tests.sh $(BUILD) integration
+
+check-asan:
+	$(MAKE) BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
+		SAN='-fsanitize=address,undefined -fno-sanitize-recover=undefined' \
+		VALGRIND=none check
+
+bench: all
+	@for b in tests/bench/*; do [ -x "$$b" ] && "$$b" $(BUILD) || true; done
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/templates \
+		$(DESTDIR)$(SYSCONFDIR)/rundbrief $(DESTDIR)$(UNITDIR)
+	install -m 755 $(BUILD)/rundbrief $(DESTDIR)$(BINDIR)/rundbrief
+	install -m 755 $(BUILD)/rundbriefd $(DESTDIR)$(SBINDIR)/rundbriefd
+	cd templates && find . -type f -name '*.mustache' | while read -r f; do \
+		install -D -m 644 "$$f" "$(DESTDIR)$(DATADIR)/templates/$$f"; done
+	install -m 640 conf/rundbrief.ini $(DESTDIR)$(SYSCONFDIR)/rundbrief/rundbrief.ini.example
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' systemd/rundbrief.service > $(DESTDIR)$(UNITDIR)/rundbrief.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/rundbrief.service
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,370 @@
+/*
+ * cli_import: `rundbrief subscriber import FILE.csv`.
+ *
+ * The whole import runs in one transaction: every row is applied as it is
+ * read (each row on its own savepoint, so no half-written row remains), and
+ * at the end the transaction is committed, or rolled back when a row was
+ * invalid (unless --skip-invalid) or for --dry-run. So the file is streamed
+ * once and nothing is imported from a file with errors.
+ */
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "csvin.h"
+#include "db.h"
+#include "district.h"
+#include "subscriber.h"
+#include "util.h"
+
+/* A set of lower-cased addresses with the line each came from. */
+struct seen {
+	char **keys;
+	size_t *lines;
+	size_t cap, n;
+};
+
+static uint64_t
+hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* Inserts key; returns 0 if new, else the line it was first seen on. */
+static size_t
+seen_add(struct seen *s, const char *key, size_t line)
+{
+	size_t i, mask;
+
+	if (2 * (s->n + 1) > s->cap) {
+		struct seen g = { NULL, NULL, s->cap ? 2 * s->cap : 1024, 0 };
+		g.keys = xcalloc(g.cap, sizeof(char *));
+		g.lines = xcalloc(g.cap, sizeof(size_t));
+		for (i = 0; i < s->cap; i++)
+			if (s->keys[i] != NULL) {
+				size_t j = hash_str(s->keys[i]) & (g.cap - 1);
+				while (g.keys[j] != NULL)
+					j = (j + 1) & (g.cap - 1);
+				g.keys[j] = s->keys[i];
+				g.lines[j] = s->lines[i];
+				g.n++;
+			}
+		free(s->keys);
+		free(s->lines);
+		*s = g;
+	}
+	mask = s->cap - 1;
+	for (i = hash_str(key) & mask; s->keys[i] != NULL; i = (i + 1) & mask)
+		if (strcmp(s->keys[i], key) == 0)
+			return s->lines[i];
+	s->keys[i] = xstrdup(key);
+	s->lines[i] = line;
+	s->n++;
+	return 0;
+}
+
+static void
+seen_free(struct seen *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->cap; i++)
+		free(s->keys[i]);
+	free(s->keys);
+	free(s->lines);
+}
+
+struct import {
+	struct cli *c;
+	const char *file;
+	int confirmed, create_districts, progress_tty;
+	struct seen seen;
+	char *consent_source;
+	long added, updated, unchanged, forgotten, invalid;
+	long new_districts;
+	int db_failed;
+};
+
+static void
+row_err(struct import *im, size_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+row_err(struct import *im, size_t line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (im->progress_tty)
+		fputs("\r\033[K", stderr);
+	fprintf(stderr, "%s:%zu: ", im->file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int
+on_row_error(void *arg, size_t line, const char *msg)
+{
+	struct import *im = arg;
+
+	row_err(im, line, "%s", msg);
+	im->invalid++;
+	return 0;
+}
+
+static int
+on_record(void *arg, const struct csvin_record *r)
+{
+	struct import *im = arg;
+	struct sub_fields f;
+	char **districts = NULL, **topics = NULL, *lower, *err = NULL, *clean;
+	size_t nd = 0, nt = 0, i, first;
+	int rc;
+
+	memset(&f, 0, sizeof(f));
+	clean = str_sanitize(r->email ? r->email : "");
+	if (r->email == NULL || *r->email == '\0') {
+		row_err(im, r->line, "no e-mail address");
+		goto invalid;
+	}
+	if (!subscriber_valid_email(r->email)) {
+		row_err(im, r->line, "\"%s\" is not a valid e-mail address",
+		    clean);
+		goto invalid;
+	}
+	lower = xstrdup(r->email);
+	for (i = 0; lower[i]; i++)
+		lower[i] = (char)tolower((unsigned char)lower[i]);
+	first = seen_add(&im->seen, lower, r->line);
+	free(lower);
+	if (first != 0) {
+		row_err(im, r->line, "%s appears twice in the file (first on "
+		    "line %zu)", clean, first);
+		goto invalid;
+	}
+	f.name = r->name && *r->name ? r->name : NULL;
+	f.default_language = im->c->cfg->language;
+	if (r->language && *r->language) {
+		if (!subscriber_valid_language(r->language)) {
+			char *l = str_sanitize(r->language);
+			row_err(im, r->line, "\"%s\" is not an ISO 639-1 language "
+			    "code (two letters such as de, en, ar, uk, fa)", l);
+			free(l);
+			goto invalid;
+		}
+		f.language = r->language;
+	} else if (r->language == NULL || *r->language == '\0')
+		f.language = NULL;
+	if (r->districts != NULL) {
+		nd = csvin_split_list(r->districts, &districts);
+		f.set_districts = 1;
+		f.districts = (const char *const *)districts;
+		f.ndistricts = nd;
+		for (i = 0; i < nd && !im->create_districts; i++) {
+			int64_t id = district_id(im->c->db, districts[i], 0, &err);
+			if (id <= 0) {
+				char *d = str_sanitize(districts[i]);
+				if (id < 0)
+					row_err(im, r->line, "%s", err);
+				else
+					row_err(im, r->line, "unknown district "
+					    "\"%s\" (a typo? add it with 'rundbrief "
+					    "district add', or import with "
+					    "--create-districts)", d);
+				free(d);
+				free(err);
+				goto invalid;
+			}
+		}
+	}
+	if (r->topics != NULL) {
+		nt = csvin_split_list(r->topics, &topics);
+		f.set_topics = 1;
+		f.topics = (const char *const *)topics;
+		f.ntopics = nt;
+	}
+	rc = subscriber_upsert(im->c->db, r->email, &f, im->confirmed,
+	    im->consent_source, im->create_districts, &err);
+	switch (rc) {
+	case SUB_ADDED: im->added++; break;
+	case SUB_UPDATED: im->updated++; break;
+	case SUB_UNCHANGED: im->unchanged++; break;
+	case SUB_ERR_FORGOTTEN:
+		row_err(im, r->line, "warning: %s", err);
+		im->forgotten++;
+		break;
+	case SUB_ERR_DB:
+		row_err(im, r->line, "database error: %s", err);
+		im->db_failed = 1;
+		goto invalid;
+	default:
+		row_err(im, r->line, "%s", err);
+		goto invalid;
+	}
+	free(err);
+	free(clean);
+	csvin_list_free(districts);
+	csvin_list_free(topics);
+	return 0;
+invalid:
+	im->invalid++;
+	free(err);
+	free(clean);
+	csvin_list_free(districts);
+	csvin_list_free(topics);
+	return im->db_failed;
+}
+
+static void
+on_progress(void *arg, size_t done, size_t total)
+{
+	struct import *im = arg;
+	long rows = im->added + im->updated + im->unchanged + im->forgotten +
+	    im->invalid;
+
+	if (im->progress_tty)
+		fprintf(stderr, "\r\033[Kimporting %s: %3d%% (%ld rows)",
+		    im->file, total ? (int)(100.0 * done / total) : 100, rows);
+	else if (done < total)
+		fprintf(stderr, "importing %s: %d%% (%ld rows)\n", im->file,
+		    total ? (int)(100.0 * done / total) : 100, rows);
+}
+
+static const char usage[] =
+    "usage: rundbrief subscriber import FILE.csv [--dry-run] [--skip-invalid]\n"
+    "                                  [--create-districts] [--confirmed]\n"
+    "\n"
+    "Imports subscribers from a CSV file with a header row naming the\n"
+    "columns: email (E-Mail), name (Name), language (Sprache), districts\n"
+    "(Stadtteile), topics (Themen), in any order. Separator ',' or ';';\n"
+    "UTF-8 (with or without BOM) or Windows-1252 as Excel writes it.\n"
+    "Several districts or topics in one cell are separated by commas.\n"
+    "\n"
+    "Every invalid row is reported with its line number. By default nothing\n"
+    "is imported when any row is invalid.\n"
+    "  --dry-run           check and count, change nothing\n"
+    "  --skip-invalid      import the valid rows, report the others\n"
+    "  --create-districts  create districts that do not exist yet\n"
+    "                      (without it they are errors: typos must not\n"
+    "                      create new networks)\n"
+    "  --confirmed         the people have consented: record it and make\n"
+    "                      new and pending subscribers active\n"
+    "Importing the same file again changes nothing. People who were\n"
+    "forgotten are skipped with a warning.\n";
+
+int
+cli_import(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "skip-invalid", no_argument, NULL, 's' },
+		{ "create-districts", no_argument, NULL, 'd' },
+		{ "confirmed", no_argument, NULL, 'y' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct csvin_callbacks cb;
+	struct csvin_info info;
+	struct import im;
+	char *data = NULL, *err = NULL;
+	size_t len;
+	int ch, dry = 0, skip = 0, rc, commit;
+
+	memset(&im, 0, sizeof(im));
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n': dry = 1; break;
+		case 's': skip = 1; break;
+		case 'd': im.create_districts = 1; break;
+		case 'y': im.confirmed = 1; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default:
+			cli_err("import: unknown option %s (see --help)",
+			    argv[optind - 1]);
+			return EX_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		cli_err("import needs one CSV file (see rundbrief subscriber "
+		    "import --help)");
+		return EX_USAGE;
+	}
+	im.c = c;
+	im.file = argv[optind];
+	if (file_read_all(im.file, &data, &len) < 0) {
+		cli_err("%s: %m", im.file);
+		return EX_NOINPUT;
+	}
+	if ((rc = cli_db(c)) != 0) {
+		free(data);
+		return rc;
+	}
+	im.progress_tty = isatty(2);
+	im.consent_source = xasprintf("import:%s", im.file);
+	memset(&cb, 0, sizeof(cb));
+	cb.record = on_record;
+	cb.row_error = on_row_error;
+	cb.progress = len > 1000000 ? on_progress : NULL;
+	cb.progress_every = 20000;
+	if (db_begin(c->db) < 0) {
+		free(data);
+		free(im.consent_source);
+		return EX_TEMPFAIL;
+	}
+	rc = csvin_parse(data, len, &cb, &im, &info, &err);
+	free(data);
+	if (im.progress_tty && cb.progress != NULL)
+		fputs("\r\033[K", stderr);
+	if (rc == -1) {
+		db_rollback(c->db);
+		fprintf(stderr, "%s: %s\n", im.file, err);
+		free(err);
+		rc = EX_DATAERR;
+		goto out;
+	}
+	if (im.db_failed) {
+		db_rollback(c->db);
+		cli_err("%s: database error, nothing imported", im.file);
+		rc = EX_SOFTWARE;
+		goto out;
+	}
+	commit = !dry && (im.invalid == 0 || skip);
+	if (commit ? db_commit(c->db) < 0 : db_rollback(c->db) < 0) {
+		rc = EX_TEMPFAIL;
+		goto out;
+	}
+	printf("%s: %zu row%s read (%s, separator '%s')\n", im.file,
+	    info.records + info.row_errors, info.records + info.row_errors == 1 ?
+	    "" : "s", csvin_encoding_name(info.encoding),
+	    info.separator == '\t' ? "\\t" : info.separator == ';' ? ";" : ",");
+	printf("%s%ld added, %ld updated, %ld unchanged, %ld skipped "
+	    "(forgotten), %ld invalid\n", commit ? "" : dry ?
+	    "dry run, would be: " : "", im.added, im.updated, im.unchanged,
+	    im.forgotten, im.invalid);
+	if (!commit && !dry) {
+		cli_err("nothing imported: %ld invalid row%s. Fix %s, or import "
+		    "the valid rows with --skip-invalid", im.invalid,
+		    im.invalid == 1 ? "" : "s", im.invalid == 1 ? "it" : "them");
+		rc = EX_DATAERR;
+	} else
+		rc = dry && im.invalid > 0 ? EX_DATAERR : 0;
+out:
+	seen_free(&im.seen);
+	free(im.consent_source);
+	return rc;
+}

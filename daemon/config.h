@@ -1,0 +1,102 @@
+/*
+ * config: the INI configuration (read with inih), checked while parsing.
+ *
+ * Every key has an embedded default, so a program runs without any file.
+ * Errors read "FILE:LINE: [section] key: message"; all of them are
+ * collected before config_load() fails.
+ */
+#ifndef RUNDBRIEF_CONFIG_H
+#define RUNDBRIEF_CONFIG_H
+
+#include <stddef.h>
+
+/* Set by the Makefile (SYSCONFDIR); the default file is
+ * RUNDBRIEF_SYSCONFDIR/rundbrief/rundbrief.ini. */
+#ifndef RUNDBRIEF_SYSCONFDIR
+#define RUNDBRIEF_SYSCONFDIR "/etc"
+#endif
+
+enum config_tls {
+	CONFIG_TLS_REQUIRED = 0,
+	CONFIG_TLS_NONE
+};
+
+struct config {
+	char *path; /* the file read, or NULL for embedded defaults */
+
+	/* [general] */
+	char *database;        /* default "var/rundbrief.db" */
+	char *timezone;        /* default "Europe/Berlin" (libical name) */
+	char *language;        /* default "de" */
+	char *organisation;
+	char *organizer_name;
+	char *organizer_email;
+	char *templates;       /* override dir, or NULL */
+	char *content;         /* editorial dir, default "content" */
+	char *base_url;        /* https://… or NULL */
+	char *message_id_domain; /* NULL: domain of smtp.from */
+
+	/* [smtp] */
+	char *smtp_url;        /* NULL: file transport */
+	char *maildir;         /* default "var/outbox" */
+	char *smtp_username;
+	char *smtp_password_file;
+	char *smtp_password;   /* read from smtp_password_file */
+	char *envelope_from;   /* may contain "+TOKEN" ... see README */
+	char *from;            /* "Name <addr>" or addr */
+	char *reply_to;
+	int connections;       /* 1..32, default 4 */
+	double rate_per_second; /* 0 = unlimited */
+	long rate_per_hour;    /* 0 = unlimited */
+	long connect_timeout;  /* seconds, default 30 */
+	long timeout;          /* seconds, default 120 */
+	enum config_tls tls;   /* default required */
+	char *ca_file;
+	long max_age;          /* seconds before a deferred message fails, 3d */
+
+	/* [newsletter] */
+	char *schedule;        /* RRULE, local time */
+	long horizon;          /* seconds, default 42d */
+	long review_lead;      /* seconds, default 24h */
+	char *list_id;         /* e.g. "rundbrief.example.org" */
+	int require_editorial; /* 0/1, default 0 */
+
+	/* [reminders] */
+	long *reminder_offsets; /* seconds before start, descending */
+	size_t n_reminder_offsets;
+	long alarm;            /* VALARM trigger, seconds before, default 1d */
+
+	/* [imap] */
+	char *imap_url;
+	char *imap_username;
+	char *imap_password_file;
+	char *imap_password;
+	char *imap_mailbox;    /* default "INBOX" */
+	long poll_interval;    /* seconds, default 5m */
+	char *processed_folder;
+	int imap_tls_verify;   /* default 1 */
+};
+
+/*
+ * Chooses the file: explicit (-c) if not NULL, else $RUNDBRIEF_CONFIG, else
+ * SYSCONFDIR/rundbrief/rundbrief.ini. A missing default file (only the
+ * default) means the embedded defaults.
+ * Returns 0 and sets *out, or -1 after printing every error to stderr.
+ */
+int config_load(const char *explicit_path, struct config **out);
+
+/* The embedded defaults only (never fails). */
+struct config *config_defaults(void);
+
+void config_free(struct config *cfg);
+
+/*
+ * Parses a duration such as "90", "30s", "15m", "2h", "7d", "1w" into
+ * seconds. Returns 0 or -1.
+ */
+int config_parse_duration(const char *s, long *seconds);
+
+/* Checks an addr-spec ("local@domain"); 1 if acceptable. */
+int config_valid_email(const char *s);
+
+#endif

@@ -1,0 +1,833 @@
+/*
+ * csvin: reading subscriber CSV files. Three steps: decode the bytes to
+ * UTF-8, find the separator, then stream the text through libcsv one
+ * physical line at a time, so that every record knows the line it starts
+ * on and a row with broken quoting can be skipped without losing the rest.
+ */
+#include <csv.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "csvin.h"
+#include "log.h"
+#include "util.h"
+
+#define PROGRESS_EVERY	10000
+#define SHOWN_NAME_MAX	40	/* bytes of a column name quoted in errors */
+
+enum col {
+	COL_UNNAMED = -1,	/* empty header cell: must stay empty */
+	COL_EMAIL,
+	COL_NAME,
+	COL_LANGUAGE,
+	COL_DISTRICTS,
+	COL_TOPICS,
+	NCOLS
+};
+
+/* The first entry for each column is its canonical name. */
+static const struct {
+	const char	*name;
+	enum col	 col;
+} aliases[] = {
+	{ "email", COL_EMAIL }, { "e-mail", COL_EMAIL }, { "mail", COL_EMAIL },
+	{ "e-mail-adresse", COL_EMAIL }, { "email-adresse", COL_EMAIL },
+	{ "email address", COL_EMAIL }, { "e-mail address", COL_EMAIL },
+	{ "name", COL_NAME },
+	{ "language", COL_LANGUAGE }, { "lang", COL_LANGUAGE },
+	{ "sprache", COL_LANGUAGE },
+	{ "districts", COL_DISTRICTS }, { "district", COL_DISTRICTS },
+	{ "stadtteile", COL_DISTRICTS }, { "stadtteil", COL_DISTRICTS },
+	{ "netzwerk", COL_DISTRICTS }, { "netzwerke", COL_DISTRICTS },
+	{ "topics", COL_TOPICS }, { "topic", COL_TOPICS },
+	{ "themen", COL_TOPICS }, { "thema", COL_TOPICS },
+};
+#define NALIASES	(sizeof(aliases) / sizeof(aliases[0]))
+
+/* Windows-1252 0x80..0x9F, 0 for the five undefined bytes; 0xA0..0xFF
+ * are U+00A0..U+00FF. */
+static const uint16_t cp1252_c1[32] = {
+	0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
+	0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178,
+};
+
+/* State of one csvin_parse run, shared with the libcsv callbacks. */
+struct reader {
+	const struct csvin_callbacks *cb;
+	void		*arg;
+	struct csvin_info *info;
+	struct buf	 fields;	/* the row's fields, each NUL-terminated */
+	size_t		*offs;		/* offset of each field in fields */
+	size_t		 nf;		/* fields in the current row */
+	size_t		 offcap;
+	int		 row_ended;	/* the last libcsv event ended a row */
+	size_t		 line;		/* line being read */
+	size_t		 rec_line;	/* line where the current record starts */
+	size_t		 rec_next;	/* offset of the line after rec_line */
+	size_t		 reread_end;	/* end of the text re-read so far */
+	int		*colmap;	/* header column -> enum col */
+	size_t		 ncols;		/* 0 until the header has been read */
+	int		 stop;		/* 0, -1 (err set) or CSVIN_STOPPED */
+	char		*err;
+	size_t		 nrows;		/* data rows seen, for progress */
+	size_t		 done;		/* bytes handed to libcsv so far */
+	size_t		 total;
+	size_t		 every;
+};
+
+static int
+is_ws(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* Offset just past the line break (CRLF, LF or CR) that ends the line
+ * starting at off, or len if the line has none. */
+static size_t
+next_break(const char *s, size_t off, size_t len)
+{
+	size_t i;
+
+	for (i = off; i < len; i++) {
+		if (s[i] == '\n')
+			return i + 1;
+		if (s[i] == '\r')
+			return i + 1 < len && s[i + 1] == '\n' ? i + 2 : i + 1;
+	}
+	return len;
+}
+
+/* 1-based physical line that holds byte off of s[0..len). */
+static size_t
+line_at(const char *s, size_t len, size_t off)
+{
+	size_t line = 1, i;
+
+	for (i = 0; i < off; i++)
+		if (s[i] == '\n' || (s[i] == '\r' &&
+		    (i + 1 >= len || s[i + 1] != '\n')))
+			line++;
+	return line;
+}
+
+/* Trims ASCII white space and U+00A0 (C2 A0) from both ends of s[0..*len). */
+static const char *
+trim(const char *s, size_t *len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t a = 0, b = *len;
+
+	for (;;) {
+		if (a < b && is_ws(p[a]))
+			a++;
+		else if (b - a >= 2 && p[a] == 0xc2 && p[a + 1] == 0xa0)
+			a += 2;
+		else
+			break;
+	}
+	for (;;) {
+		if (b > a && is_ws(p[b - 1]))
+			b--;
+		else if (b - a >= 2 && p[b - 2] == 0xc2 && p[b - 1] == 0xa0)
+			b -= 2;
+		else
+			break;
+	}
+	*len = b - a;
+	return s + a;
+}
+
+/* Appends code point cp (< 0x110000, no surrogate) as UTF-8; the caller
+ * has reserved 4 bytes. */
+static void
+put_utf8(struct buf *b, uint32_t cp)
+{
+	unsigned char *o = (unsigned char *)b->data + b->len;
+	size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4, i;
+
+	/* Continuation bytes from the end, then the lead byte 110xxxxx,
+	 * 1110xxxx or 11110xxx. */
+	for (i = n - 1; i > 0; i--, cp >>= 6)
+		o[i] = (unsigned char)(0x80 | (cp & 0x3f));
+	o[0] = (unsigned char)(n == 1 ? cp : (0xf00 >> n & 0xff) | cp);
+	b->len += n;
+}
+
+static int
+decode_cp1252(const char *s, size_t len, struct buf *out, char **errstr)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i;
+	uint32_t cp;
+
+	buf_reserve(out, 3 * len);	/* 0x80..0x9F become 3 bytes */
+	for (i = 0; i < len; i++) {
+		cp = p[i];
+		if (cp >= 0x80 && cp < 0xa0) {
+			cp = cp1252_c1[cp - 0x80];
+			if (cp == 0) {
+				*errstr = xasprintf("line %zu: byte 0x%02X is "
+				    "neither UTF-8 nor Windows-1252; save the "
+				    "file as \"CSV UTF-8\"", line_at(s, len, i),
+				    p[i]);
+				return -1;
+			}
+		}
+		put_utf8(out, cp);
+	}
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+static int
+decode_utf16(const char *s, size_t len, int le, struct buf *out,
+    char **errstr)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i;
+	uint32_t u, lo;
+
+	if (len % 2 != 0) {
+		*errstr = xstrdup("the file starts with a UTF-16 byte order "
+		    "mark but has an odd number of bytes");
+		return -1;
+	}
+	buf_reserve(out, len / 2 * 3);	/* a unit becomes at most 3 bytes */
+	for (i = 2; i < len; i += 2) {
+		u = le ? (uint32_t)p[i] | (uint32_t)p[i + 1] << 8 :
+		    (uint32_t)p[i] << 8 | p[i + 1];
+		if (u >= 0xd800 && u <= 0xdfff) {
+			lo = 0;
+			if (u <= 0xdbff && i + 3 < len)
+				lo = le ? (uint32_t)p[i + 2] |
+				    (uint32_t)p[i + 3] << 8 :
+				    (uint32_t)p[i + 2] << 8 | p[i + 3];
+			if (lo < 0xdc00 || lo > 0xdfff) {
+				*errstr = xasprintf("line %zu: invalid UTF-16 "
+				    "(unpaired surrogate)",
+				    line_at(out->data, out->len, out->len));
+				return -1;
+			}
+			u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+			i += 2;
+		}
+		put_utf8(out, u);
+	}
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+/* The first line of s[0..len) that is not valid UTF-8 (a multi-byte
+ * sequence never holds a CR or LF byte, so lines can be checked alone). */
+static size_t
+bad_utf8_line(const char *s, size_t len)
+{
+	size_t off = 0, end, line = 1;
+
+	while (off < len) {
+		end = next_break(s, off, len);
+		if (!utf8_valid(s + off, end - off))
+			break;
+		off = end;
+		line++;
+	}
+	return line;
+}
+
+/* Sets *text and *tlen to the file as UTF-8: inside data or in conv. */
+static int
+decode(const char *data, size_t len, struct buf *conv, const char **text,
+    size_t *tlen, enum csvin_encoding *enc, char **errstr)
+{
+	const unsigned char *p = (const unsigned char *)data;
+	const char *nul;
+
+	if ((len >= 4 && memcmp(data, "PK\x03\x04", 4) == 0) ||
+	    (len >= 8 && memcmp(data, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+	    8) == 0)) {
+		*errstr = xstrdup("this is a spreadsheet workbook (.xlsx, "
+		    ".xls, .ods), not a CSV file; save it as \"CSV UTF-8\"");
+		return -1;
+	}
+	if (len >= 2 && ((p[0] == 0xff && p[1] == 0xfe) ||
+	    (p[0] == 0xfe && p[1] == 0xff))) {
+		*enc = p[0] == 0xff ? CSVIN_UTF16LE : CSVIN_UTF16BE;
+		if (decode_utf16(data, len, p[0] == 0xff, conv, errstr) == -1)
+			return -1;
+		*text = conv->data;
+		*tlen = conv->len;
+	} else if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) {
+		*enc = CSVIN_UTF8_BOM;
+		*text = data + 3;
+		*tlen = len - 3;
+		if (!utf8_valid(*text, *tlen)) {
+			*errstr = xasprintf("line %zu: invalid UTF-8 although "
+			    "the file starts with a UTF-8 byte order mark",
+			    bad_utf8_line(*text, *tlen));
+			return -1;
+		}
+	} else if (utf8_valid(data, len)) {
+		*enc = CSVIN_UTF8;
+		*text = data;
+		*tlen = len;
+	} else {
+		*enc = CSVIN_CP1252;
+		if (decode_cp1252(data, len, conv, errstr) == -1)
+			return -1;
+		*text = conv->data;
+		*tlen = conv->len;
+	}
+	if ((nul = memchr(*text, '\0', *tlen)) != NULL) {
+		*errstr = xasprintf("line %zu: the file contains NUL bytes, so "
+		    "it is not a CSV text file (UTF-16 without byte order "
+		    "mark, or a spreadsheet workbook?)",
+		    line_at(*text, *tlen, (size_t)(nul - *text)));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+is_sep(char c)
+{
+	return c == ',' || c == ';' || c == '\t';
+}
+
+/*
+ * Picks the separator; *off and *line tell where the records begin (after a
+ * "sep=" line if there is one).
+ */
+static char
+detect_sep(const char *s, size_t len, size_t *off, size_t *line, int *hint)
+{
+	size_t i, end, comma = 0, semi = 0, tab = 0;
+	int inq = 0;
+
+	*off = 0;
+	*line = 1;
+	*hint = 0;
+	end = next_break(s, 0, len);
+	while (end > 0 && (s[end - 1] == '\n' || s[end - 1] == '\r'))
+		end--;
+	if (end == 5 && strncasecmp(s, "sep=", 4) == 0 && is_sep(s[4])) {
+		*off = next_break(s, 0, len);
+		*line = 2;
+		*hint = 1;
+		return s[4];
+	}
+
+	/* Skip lines that hold no content (they are empty records). */
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\n' || s[i] == '\r' || s[i] == ' ' ||
+		    is_sep(s[i]))
+			continue;
+		break;
+	}
+	while (i > 0 && s[i - 1] != '\n' && s[i - 1] != '\r')
+		i--;
+	for (; i < len; i++) {
+		if (s[i] == '"')
+			inq = !inq;
+		else if (inq)
+			continue;
+		else if (s[i] == '\n' || s[i] == '\r')
+			break;
+		else if (s[i] == ',')
+			comma++;
+		else if (s[i] == ';')
+			semi++;
+		else if (s[i] == '\t')
+			tab++;
+	}
+	if (semi > comma && semi > tab)
+		return ';';
+	if (tab > comma && tab > semi)
+		return '\t';
+	return ',';
+}
+
+static const char *
+field(const struct reader *r, size_t i)
+{
+	return r->fields.data + r->offs[i];
+}
+
+/* A column name from the file, made fit for an error message. */
+static char *
+shown_name(const char *name)
+{
+	char *s = str_sanitize(name);
+	size_t n = strlen(s);
+	char *t;
+
+	if (n <= SHOWN_NAME_MAX)
+		return s;
+	n = SHOWN_NAME_MAX;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	t = xasprintf("%.*s...", (int)n, s);
+	free(s);
+	return t;
+}
+
+static int
+lookup_column(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NALIASES; i++)
+		if (strcasecmp(name, aliases[i].name) == 0)
+			return (int)aliases[i].col;
+	return -1;
+}
+
+static const char *
+canonical_name(int col)
+{
+	size_t i;
+
+	for (i = 0; i < NALIASES; i++)
+		if ((int)aliases[i].col == col)
+			return aliases[i].name;
+	return "?";
+}
+
+static void
+accepted_names(struct buf *b)
+{
+	size_t i, j;
+
+	buf_puts(b, "accepted column names (in any case): ");
+	for (i = 0; i < NALIASES; i = j) {
+		buf_printf(b, "%s%s", i > 0 ? "; " : "", aliases[i].name);
+		for (j = i + 1; j < NALIASES &&
+		    aliases[j].col == aliases[i].col; j++)
+			buf_printf(b, "%s%s", j == i + 1 ? " (or " : ", ",
+			    aliases[j].name);
+		if (j > i + 1)
+			buf_putc(b, ')');
+	}
+}
+
+/* Maps the header row to columns; on failure sets r->err and r->stop. */
+static void
+read_header(struct reader *r)
+{
+	int seen[NCOLS], col;
+	size_t at[NCOLS], i, nunknown = 0;
+	struct buf unknown, msg;
+	char *a, *b;
+
+	memset(seen, 0, sizeof(seen));
+	buf_init(&unknown);
+	buf_init(&msg);
+	r->colmap = xcalloc(r->nf, sizeof(r->colmap[0]));
+	for (i = 0; i < r->nf; i++) {
+		r->colmap[i] = COL_UNNAMED;
+		if (*field(r, i) == '\0')
+			continue;
+		if ((col = lookup_column(field(r, i))) == -1) {
+			a = shown_name(field(r, i));
+			buf_printf(&unknown, "%s\"%s\" (column %zu)",
+			    nunknown++ > 0 ? ", " : "", a, i + 1);
+			free(a);
+			continue;
+		}
+		if (seen[col]) {
+			a = shown_name(field(r, at[col]));
+			b = shown_name(field(r, i));
+			buf_printf(&msg, "%scolumns %zu (\"%s\") and %zu "
+			    "(\"%s\") both mean %s", msg.len ? "; " : "",
+			    at[col] + 1, a, i + 1, b, canonical_name(col));
+			free(a);
+			free(b);
+			continue;
+		}
+		seen[col] = 1;
+		at[col] = i;
+		r->colmap[i] = col;
+	}
+	if (!seen[COL_EMAIL])
+		buf_printf(&msg, "%sthere is no email column",
+		    msg.len ? "; " : "");
+	if (nunknown > 0) {
+		buf_printf(&msg, "%sunknown column%s %s; ", msg.len ? "; " : "",
+		    nunknown > 1 ? "s" : "", unknown.data);
+		accepted_names(&msg);
+	}
+	buf_free(&unknown);
+	if (msg.len > 0) {
+		r->err = xasprintf("line %zu: %s", r->rec_line, msg.data);
+		r->stop = -1;
+		free(r->colmap);
+		r->colmap = NULL;
+	} else {
+		r->ncols = r->nf;
+		r->info->header_line = r->rec_line;
+	}
+	buf_free(&msg);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+row_error(struct reader *r, size_t line, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	r->info->row_errors++;
+	if (r->cb->row_error == NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		fatalx("out of memory in row_error");
+	va_end(ap);
+	if (r->cb->row_error(r->arg, line, msg) != 0)
+		r->stop = CSVIN_STOPPED;
+	free(msg);
+}
+
+/* A complete row with at least one field. */
+static void
+end_row(struct reader *r)
+{
+	const char *v[NCOLS] = { NULL }, *sep;
+	struct csvin_record rec;
+	size_t i;
+
+	for (i = 0; i < r->nf && *field(r, i) == '\0'; i++)
+		;
+	if (i == r->nf) {
+		if (r->ncols > 0)
+			r->info->empty_rows++;
+		return;
+	}
+	if (r->ncols == 0) {
+		read_header(r);
+		return;
+	}
+	r->nrows++;
+	if (r->nf != r->ncols) {
+		sep = r->info->separator == '\t' ? "\\t" :
+		    r->info->separator == ';' ? ";" : ",";
+		if (r->line == r->rec_line)
+			row_error(r, r->rec_line, "the row has %zu field%s, "
+			    "the header has %zu (separator '%s')", r->nf,
+			    r->nf == 1 ? "" : "s", r->ncols, sep);
+		else
+			row_error(r, r->rec_line, "the row has %zu field%s, "
+			    "the header has %zu (separator '%s'); it runs "
+			    "on to line %zu: is a double quote missing or "
+			    "superfluous?", r->nf, r->nf == 1 ? "" : "s",
+			    r->ncols, sep, r->line);
+		goto progress;
+	}
+	for (i = 0; i < r->nf; i++) {
+		if (r->colmap[i] != COL_UNNAMED)
+			v[r->colmap[i]] = field(r, i);
+		else if (*field(r, i) != '\0') {
+			row_error(r, r->rec_line, "column %zu has a value but "
+			    "no name in the header", i + 1);
+			goto progress;
+		}
+	}
+	rec.line = r->rec_line;
+	rec.email = v[COL_EMAIL];
+	rec.name = v[COL_NAME];
+	rec.language = v[COL_LANGUAGE];
+	rec.districts = v[COL_DISTRICTS];
+	rec.topics = v[COL_TOPICS];
+	rec.nfields = r->nf;
+	r->info->records++;
+	if (r->cb->record(r->arg, &rec) != 0)
+		r->stop = CSVIN_STOPPED;
+progress:
+	if (r->cb->progress != NULL && r->nrows % r->every == 0)
+		r->cb->progress(r->arg, r->done, r->total);
+}
+
+static void
+on_field(void *s, size_t len, void *data)
+{
+	struct reader *r = data;
+	const char *f;
+
+	r->row_ended = 0;
+	if (r->stop)
+		return;
+	f = trim(s, &len);
+	if (r->nf == r->offcap) {
+		r->offcap = r->offcap ? 2 * r->offcap : 16;
+		r->offs = xrealloc(r->offs, r->offcap * sizeof(r->offs[0]));
+	}
+	r->offs[r->nf++] = r->fields.len;
+	buf_append(&r->fields, f, len);
+	buf_putc(&r->fields, '\0');
+}
+
+/* c is the character that ended the row, -1 at the end of the input. With
+ * CSV_REPALL_NL libcsv also reports blank lines (and the LF of CRLF) as
+ * rows without fields. */
+static void
+on_row(int c, void *data)
+{
+	struct reader *r = data;
+
+	(void)c;
+	r->row_ended = 1;
+	if (r->nf > 0 && !r->stop)
+		end_row(r);
+	r->nf = 0;
+	buf_reset(&r->fields);
+}
+
+static int
+space_only(unsigned char c)
+{
+	return c == ' ';
+}
+
+static void
+parser_init(struct csv_parser *p, char sep)
+{
+	if (csv_init(p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0)
+		fatalx("csv_init failed");
+	csv_set_delim(p, (unsigned char)sep);
+	/* By default libcsv skips tabs around fields as blanks. */
+	if (sep == '\t')
+		csv_set_space_func(p, space_only);
+}
+
+/*
+ * Broken quoting in the record that started on r->rec_line, found on line
+ * r->line (ending at offset end), or at the end of the input. Reports it
+ * and sets *off and r->line to where reading resumes.
+ */
+static void
+quoting_error(struct reader *r, size_t end, int at_eof, size_t *off)
+{
+	size_t start = r->rec_line;
+	const char *what;
+	char *skipped = NULL;
+
+	r->nf = 0;
+	buf_reset(&r->fields);
+	r->row_ended = 1;
+	if (r->ncols == 0) {
+		r->err = xasprintf("line %zu: broken quoting in the header "
+		    "line", start);
+		r->stop = -1;
+		return;
+	}
+	if (at_eof)
+		what = "a double quote opens a field that is never closed";
+	else if (r->line == start)
+		what = "a double quote inside a field that is not enclosed in "
+		    "double quotes, or text after a closing quote (enclose "
+		    "the field in double quotes and double each quote in it)";
+	else
+		what = "a double quote opens a field that runs on to a later "
+		    "line and breaks there";
+	if (r->line != start && r->rec_next >= r->reread_end) {
+		/* Most likely a stray quote: read the lines it swallowed
+		 * again as rows of their own. */
+		*off = r->rec_next;
+		r->reread_end = end;
+		r->line = start + 1;
+	} else {
+		/* Within text already re-read once: move on, so that no
+		 * byte is read more than twice. */
+		if (r->line != start)
+			skipped = xasprintf("; lines %zu to %zu were skipped",
+			    start + 1, r->line);
+		*off = end;
+		r->line++;
+	}
+	r->nrows++;
+	row_error(r, start, "broken quoting: %s%s", what,
+	    skipped ? skipped : "");
+	free(skipped);
+}
+
+/* Feeds s[off..len) to libcsv one physical line at a time. */
+static void
+read_rows(struct reader *r, const char *s, size_t len, size_t off)
+{
+	struct csv_parser p;
+	size_t end, got;
+
+	parser_init(&p, r->info->separator);
+	r->row_ended = 1;
+	r->rec_next = off;
+	while (!r->stop) {
+		if (off >= len) {
+			r->line--;	/* the last line */
+			if (csv_fini(&p, on_field, on_row, r) == 0)
+				break;
+			/* An unterminated quoted field at the end. */
+			csv_free(&p);
+			parser_init(&p, r->info->separator);
+			quoting_error(r, len, 1, &off);
+			continue;
+		}
+		end = next_break(s, off, len);
+		if (r->row_ended) {
+			r->rec_line = r->line;
+			r->rec_next = end;
+		}
+		r->row_ended = 0;
+		r->done = end;
+		got = csv_parse(&p, s + off, end - off, on_field, on_row, r);
+		if (got == end - off) {
+			off = end;
+			r->line++;
+			continue;
+		}
+		if (csv_error(&p) != CSV_EPARSE)
+			fatalx("csv_parse: %s", csv_strerror(csv_error(&p)));
+		csv_free(&p);
+		parser_init(&p, r->info->separator);
+		quoting_error(r, end, 0, &off);
+	}
+	csv_free(&p);
+}
+
+int
+csvin_parse(const char *data, size_t len, const struct csvin_callbacks *cb,
+    void *arg, struct csvin_info *info, char **errstr)
+{
+	struct csvin_info scratch;
+	struct reader r;
+	struct buf conv;
+	const char *text = NULL;
+	size_t tlen = 0, off, line;
+	int rc = 0;
+
+	*errstr = NULL;
+	if (info == NULL)
+		info = &scratch;
+	memset(info, 0, sizeof(*info));
+	info->separator = ',';
+	buf_init(&conv);
+	if (decode(data, len, &conv, &text, &tlen, &info->encoding,
+	    errstr) == -1) {
+		buf_free(&conv);
+		return -1;
+	}
+	info->separator = detect_sep(text, tlen, &off, &line,
+	    &info->sep_hint);
+
+	memset(&r, 0, sizeof(r));
+	r.cb = cb;
+	r.arg = arg;
+	r.info = info;
+	r.total = tlen;
+	r.every = cb->progress_every ? cb->progress_every : PROGRESS_EVERY;
+	buf_init(&r.fields);
+	r.line = line;
+	read_rows(&r, text, tlen, off);
+
+	if (r.stop == -1) {
+		*errstr = r.err;
+		rc = -1;
+	} else if (r.stop == CSVIN_STOPPED)
+		rc = CSVIN_STOPPED;
+	else if (r.ncols == 0) {
+		*errstr = xstrdup(tlen == 0 ? "the file is empty" :
+		    "the file has no header line (only empty lines)");
+		rc = -1;
+	} else if (cb->progress != NULL)
+		cb->progress(arg, tlen, tlen);
+	buf_free(&r.fields);
+	free(r.offs);
+	free(r.colmap);
+	buf_free(&conv);
+	return rc;
+}
+
+const char *
+csvin_encoding_name(enum csvin_encoding enc)
+{
+	static const char *const names[] = { "UTF-8", "UTF-8 (BOM)",
+	    "Windows-1252", "UTF-16LE", "UTF-16BE" };
+
+	return (unsigned)enc < 5 ? names[enc] : "?";
+}
+
+/* Byte c at position i of s, case-folded: ASCII A-Z, and the second byte
+ * of U+00C0..U+00DE (but U+00D7) after a C3 lead byte. */
+static unsigned char
+fold_at(const unsigned char *s, size_t i)
+{
+	unsigned char c = s[i];
+
+	if (c >= 'A' && c <= 'Z')
+		return (unsigned char)(c + 32);
+	if (i > 0 && s[i - 1] == 0xc3 && c >= 0x80 && c <= 0x9e && c != 0x97)
+		return (unsigned char)(c + 0x20);
+	return c;
+}
+
+static int
+fold_equal(const char *a, const char *b)
+{
+	const unsigned char *x = (const unsigned char *)a;
+	const unsigned char *y = (const unsigned char *)b;
+	size_t n = strlen(a), i;
+
+	if (strlen(b) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (fold_at(x, i) != fold_at(y, i))
+			return 0;
+	return 1;
+}
+
+size_t
+csvin_split_list(const char *cell, char ***items)
+{
+	char **v;
+	const char *p, *e, *t;
+	size_t n = 0, cap = 4, len, i;
+
+	v = xcalloc(cap + 1, sizeof(*v));
+	for (p = cell; p != NULL && *p != '\0'; p = *e ? e + 1 : e) {
+		e = p + strcspn(p, ",;");
+		len = (size_t)(e - p);
+		t = trim(p, &len);
+		if (len == 0)
+			continue;
+		v[n] = xstrndup(t, len);
+		for (i = 0; i < n && !fold_equal(v[i], v[n]); i++)
+			;
+		if (i < n) {
+			free(v[n]);
+			v[n] = NULL;
+			continue;
+		}
+		if (++n == cap) {
+			cap *= 2;
+			v = xrealloc(v, (cap + 1) * sizeof(*v));
+		}
+		v[n] = NULL;
+	}
+	*items = v;
+	return n;
+}
+
+void
+csvin_list_free(char **items)
+{
+	size_t i;
+
+	if (items == NULL)
+		return;
+	for (i = 0; items[i] != NULL; i++)
+		free(items[i]);
+	free(items);
+}

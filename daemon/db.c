@@ -1,0 +1,402 @@
+/*
+ * db: SQLite connection, schema migrations and the statement cache.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "log.h"
+#include "util.h"
+
+#define STMT_CACHE 64
+
+struct cached {
+	const char *sql;
+	sqlite3_stmt *st;
+};
+
+struct db {
+	sqlite3 *h;
+	struct cached cache[STMT_CACHE];
+	size_t ncache;
+};
+
+/*
+ * The schema, one entry per version. Never edit a released step: add one.
+ * Times are Unix seconds (UTC). Local wall-clock values of events are kept
+ * as text in the event's zone, next to their UTC instants for queries.
+ */
+static const char *const migrations[] = {
+	/* 1: subscribers, districts, events */
+	"CREATE TABLE districts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE subscribers ("
+	"  id INTEGER PRIMARY KEY,"
+	"  email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	"  name TEXT NOT NULL DEFAULT '',"
+	"  language TEXT NOT NULL DEFAULT 'de',"
+	"  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN"
+	"    ('pending','active','unsubscribed','bounced')),"
+	"  consent_source TEXT,"
+	"  consent_at INTEGER,"
+	"  token TEXT NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE TABLE subscriber_districts ("
+	"  subscriber_id INTEGER NOT NULL REFERENCES subscribers(id)"
+	"    ON DELETE CASCADE,"
+	"  district_id INTEGER NOT NULL REFERENCES districts(id),"
+	"  PRIMARY KEY (subscriber_id, district_id)) WITHOUT ROWID;"
+	"CREATE INDEX subscriber_districts_district ON"
+	"  subscriber_districts(district_id);"
+	"CREATE TABLE subscriber_topics ("
+	"  subscriber_id INTEGER NOT NULL REFERENCES subscribers(id)"
+	"    ON DELETE CASCADE,"
+	"  topic TEXT NOT NULL COLLATE NOCASE,"
+	"  PRIMARY KEY (subscriber_id, topic)) WITHOUT ROWID;"
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  uid TEXT NOT NULL UNIQUE,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('welcome_conference',"
+	"    'volunteer_fair','training','network_meeting','deadline','other')),"
+	"  title TEXT NOT NULL,"
+	"  description TEXT NOT NULL DEFAULT '',"
+	"  location TEXT,"
+	"  online_url TEXT,"
+	"  tzid TEXT NOT NULL,"
+	"  all_day INTEGER NOT NULL DEFAULT 0,"
+	"  start_local TEXT NOT NULL,"
+	"  end_local TEXT NOT NULL,"
+	"  start_utc INTEGER NOT NULL,"
+	"  end_utc INTEGER NOT NULL,"
+	"  rrule TEXT,"
+	"  capacity INTEGER CHECK (capacity IS NULL OR capacity > 0),"
+	"  district_id INTEGER REFERENCES districts(id),"
+	"  status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN"
+	"    ('draft','published','cancelled')),"
+	"  sequence INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE INDEX events_start ON events(start_utc);",
+
+	/* 2: erasure tombstones, a per-database salt for their hashes,
+	 * bounce counting */
+	"CREATE TABLE meta ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE tombstones ("
+	"  hash TEXT PRIMARY KEY,"
+	"  forgotten_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"ALTER TABLE subscribers ADD COLUMN bounces INTEGER NOT NULL"
+	"  DEFAULT 0;",
+};
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int
+db_schema_latest(void)
+{
+	return NMIGRATIONS;
+}
+
+sqlite3 *
+db_handle(struct db *db)
+{
+	return db->h;
+}
+
+const char *
+db_errmsg(struct db *db)
+{
+	return sqlite3_errmsg(db->h);
+}
+
+int
+db_schema_version(struct db *db)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int
+exec(struct db *db, const char *sql, char **errstr)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		if (errstr != NULL)
+			*errstr = xasprintf("%s", msg ? msg : db_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Post-migration steps that need C (random salt). */
+static int
+migrate_fixups(struct db *db, int version, char **errstr)
+{
+	sqlite3_stmt *st;
+	char *salt;
+	int rc;
+
+	if (version != 2)
+		return 0;
+	salt = random_hex(16);
+	st = db_stmt(db, "INSERT INTO meta(key, value) "
+	    "VALUES ('tombstone_salt', ?)");
+	sqlite3_bind_text(st, 1, salt, -1, SQLITE_TRANSIENT);
+	rc = db_exec_stmt(db, st, errstr);
+	free(salt);
+	return rc;
+}
+
+int
+db_migrate(struct db *db, int to, char **errstr)
+{
+	int v = db_schema_version(db), next;
+	char pragma[64];
+
+	if (to <= 0 || to > NMIGRATIONS)
+		to = NMIGRATIONS;
+	if (v < 0) {
+		*errstr = xasprintf("cannot read schema version: %s",
+		    db_errmsg(db));
+		return -1;
+	}
+	if (v > NMIGRATIONS) {
+		*errstr = xasprintf("database schema version %d is newer than "
+		    "this program (%d); upgrade rundbrief", v, NMIGRATIONS);
+		return -1;
+	}
+	for (next = v + 1; next <= to; next++) {
+		if (exec(db, "BEGIN IMMEDIATE", errstr) < 0)
+			return -1;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+		    next);
+		if (exec(db, migrations[next - 1], errstr) < 0 ||
+		    migrate_fixups(db, next, errstr) < 0 ||
+		    exec(db, pragma, errstr) < 0) {
+			char *inner = *errstr;
+			*errstr = xasprintf("schema migration to version %d "
+			    "failed: %s", next, inner);
+			free(inner);
+			exec(db, "ROLLBACK", NULL);
+			return -1;
+		}
+		if (exec(db, "COMMIT", errstr) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Creates the directories above path (like mkdir -p of its dirname). */
+static int
+mkdir_parent(const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/'), *p;
+	int rc = 0;
+
+	if (slash == NULL || slash == dir) {
+		free(dir);
+		return 0;
+	}
+	*slash = '\0';
+	for (p = dir + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+				rc = -1;
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	free(dir);
+	return rc;
+}
+
+int
+db_open(const char *path, enum db_open_mode mode, struct db **out,
+    char **errstr)
+{
+	struct db *db;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, v;
+
+	*out = NULL;
+	if (mode == DB_OPEN_MIGRATE) {
+		flags |= SQLITE_OPEN_CREATE;
+		if (mkdir_parent(path) < 0) {
+			*errstr = xasprintf("%s: cannot create its directory: %s",
+			    path, strerror(errno));
+			return -1;
+		}
+	} else if (access(path, F_OK) < 0) {
+		*errstr = xasprintf("%s: no database (create it with: "
+		    "rundbrief init)", path);
+		return -1;
+	}
+	db = xcalloc(1, sizeof(*db));
+	if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
+		*errstr = xasprintf("%s: %s", path, db->h ?
+		    sqlite3_errmsg(db->h) : "cannot open");
+		sqlite3_close(db->h);
+		free(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db->h, 5000);
+	sqlite3_extended_result_codes(db->h, 1);
+	if (exec(db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
+	    "PRAGMA synchronous = NORMAL;", errstr) < 0) {
+		char *inner = *errstr;
+		*errstr = xasprintf("%s: %s", path, inner);
+		free(inner);
+		db_close(db);
+		return -1;
+	}
+	v = db_schema_version(db);
+	if (mode == DB_OPEN_MIGRATE) {
+		if (db_migrate(db, 0, errstr) < 0) {
+			db_close(db);
+			return -1;
+		}
+	} else if (mode == DB_OPEN_EXISTING && v != NMIGRATIONS) {
+		*errstr = v < NMIGRATIONS ?
+		    xasprintf("%s: database schema version %d is older than "
+		    "%d (upgrade it with: rundbrief init)", path, v, NMIGRATIONS) :
+		    xasprintf("%s: database schema version %d is newer than "
+		    "this program (%d); upgrade rundbrief", path, v, NMIGRATIONS);
+		db_close(db);
+		return -1;
+	}
+	*out = db;
+	return 0;
+}
+
+void
+db_close(struct db *db)
+{
+	size_t i;
+
+	if (db == NULL)
+		return;
+	for (i = 0; i < db->ncache; i++)
+		sqlite3_finalize(db->cache[i].st);
+	sqlite3_close(db->h);
+	free(db);
+}
+
+sqlite3_stmt *
+db_stmt(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	size_t i;
+
+	for (i = 0; i < db->ncache; i++)
+		if (db->cache[i].sql == sql) {
+			st = db->cache[i].st;
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return st;
+		}
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		fatalx("cannot prepare SQL: %s: %s", db_errmsg(db), sql);
+	if (db->ncache == STMT_CACHE) {
+		/* full: drop the oldest */
+		sqlite3_finalize(db->cache[0].st);
+		memmove(db->cache, db->cache + 1,
+		    (STMT_CACHE - 1) * sizeof(db->cache[0]));
+		db->ncache--;
+	}
+	db->cache[db->ncache].sql = sql;
+	db->cache[db->ncache].st = st;
+	db->ncache++;
+	return st;
+}
+
+int
+db_exec_stmt(struct db *db, sqlite3_stmt *st, char **errstr)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	if (errstr != NULL)
+		*errstr = xstrdup(db_errmsg(db));
+	sqlite3_reset(st);
+	return -1;
+}
+
+static int
+tx(struct db *db, const char *sql)
+{
+	char *err = NULL;
+
+	if (exec(db, sql, &err) < 0) {
+		log_warnx("%s: %s", sql, err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_begin(struct db *db)
+{
+	return tx(db, "BEGIN IMMEDIATE");
+}
+
+int
+db_commit(struct db *db)
+{
+	return tx(db, "COMMIT");
+}
+
+int
+db_rollback(struct db *db)
+{
+	if (sqlite3_get_autocommit(db->h))
+		return 0;
+	return tx(db, "ROLLBACK");
+}
+
+void
+db_bind_text(sqlite3_stmt *st, int idx, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(st, idx);
+	else
+		sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+}
+
+const char *
+db_col_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t ? (const char *)t : "";
+}
+
+char *
+db_col_strdup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t ? xstrdup((const char *)t) : NULL;
+}

@@ -1,0 +1,124 @@
+/*
+ * subscriber: the people who receive the newsletter, their districts,
+ * topics, consent and status, and the erasure tombstones.
+ *
+ * E-mail addresses compare case-insensitively. Every subscriber has a
+ * random token (128 bits from the kernel) used in unsubscribe links.
+ */
+#ifndef RUNDBRIEF_SUBSCRIBER_H
+#define RUNDBRIEF_SUBSCRIBER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct db;
+
+struct subscriber {
+	int64_t id;
+	char *email;
+	char *name;
+	char *language;
+	char *status;          /* pending, active, unsubscribed, bounced */
+	char *consent_source;  /* NULL if none recorded */
+	time_t consent_at;     /* 0 if none */
+	char *token;
+	int bounces;
+	time_t created_at;
+	time_t updated_at;
+	char **districts;      /* sorted by name */
+	size_t ndistricts;
+	char **topics;
+	size_t ntopics;
+};
+
+/* What add, import and set may change. NULL / set_* == 0 = leave as is. */
+struct sub_fields {
+	const char *name;
+	const char *language;
+	const char *default_language; /* for a new subscriber without one */
+	int set_districts;
+	const char *const *districts;
+	size_t ndistricts;
+	int set_topics;
+	const char *const *topics;
+	size_t ntopics;
+};
+
+enum sub_result {
+	SUB_ADDED = 1,
+	SUB_UPDATED,
+	SUB_UNCHANGED,
+	SUB_ERR_DB = -1,        /* database error */
+	SUB_ERR_INVALID = -2,   /* bad address, language, district name … */
+	SUB_ERR_EXISTS = -3,    /* add: the address exists already */
+	SUB_ERR_NOTFOUND = -4,  /* no such subscriber */
+	SUB_ERR_FORGOTTEN = -5, /* tombstoned and not --confirmed */
+	SUB_ERR_DISTRICT = -6   /* unknown district and create == 0 */
+};
+
+/* 1 if s is an acceptable subscriber address (ASCII addr-spec). */
+int subscriber_valid_email(const char *s);
+/* 1 if s is an ISO 639-1 code (two lower-case letters from the list). */
+int subscriber_valid_language(const char *s);
+
+/*
+ * Adds a new subscriber. confirmed != 0 records consent (source, now) and
+ * makes them active; else pending. A forgotten address needs confirmed.
+ * create_districts != 0 creates unknown districts. Returns SUB_ADDED or a
+ * negative sub_result with *errstr.
+ */
+int subscriber_add(struct db *db, const char *email, const struct sub_fields *f,
+    int confirmed, const char *consent_source, int create_districts,
+    char **errstr);
+
+/*
+ * Import semantics: adds, or updates name, language and the district/topic
+ * sets of an existing subscriber. An existing subscriber's status only
+ * changes from pending to active when confirmed; unsubscribed and bounced
+ * people stay so. A forgotten address gives SUB_ERR_FORGOTTEN.
+ * Returns SUB_ADDED, SUB_UPDATED, SUB_UNCHANGED or a negative sub_result.
+ * Runs inside the caller's transaction if one is open.
+ */
+int subscriber_upsert(struct db *db, const char *email,
+    const struct sub_fields *f, int confirmed, const char *consent_source,
+    int create_districts, char **errstr);
+
+/* Changes fields of an existing subscriber (SUB_UPDATED / SUB_UNCHANGED). */
+int subscriber_update(struct db *db, const char *email,
+    const struct sub_fields *f, int create_districts, char **errstr);
+
+/*
+ * Sets the status. "active" requires consent: consent_source (non-NULL)
+ * is recorded with the current time. Returns SUB_UPDATED, SUB_UNCHANGED or
+ * a negative sub_result.
+ */
+int subscriber_set_status(struct db *db, const char *email, const char *status,
+    const char *consent_source, char **errstr);
+
+/* Records a hard bounce; status becomes "bounced". */
+int subscriber_bounce(struct db *db, int64_t id, char **errstr);
+
+/*
+ * Erasure: deletes the person and everything linked to them, keeping only a
+ * salted hash of the address as a tombstone. Returns 0, SUB_ERR_NOTFOUND or
+ * SUB_ERR_DB.
+ */
+int subscriber_forget(struct db *db, const char *email, char **errstr);
+
+/* 1 if the address was forgotten, 0 if not, -1 on error. */
+int subscriber_is_forgotten(struct db *db, const char *email);
+
+/* Loads one subscriber: 0 and *out, SUB_ERR_NOTFOUND, or SUB_ERR_DB. */
+int subscriber_get(struct db *db, const char *email, struct subscriber **out);
+void subscriber_free(struct subscriber *s);
+
+/*
+ * Streams subscribers ordered by address, filtered by status and district
+ * (either may be NULL). The struct passed to fn is valid during the call
+ * only. fn returns 0 to go on, non-zero to stop. Returns 0 or -1.
+ */
+int subscriber_each(struct db *db, const char *status, const char *district,
+    int (*fn)(void *arg, const struct subscriber *s), void *arg);
+
+#endif

@@ -1,0 +1,43 @@
+#!/bin/sh
+# Installs the Debian packages rundbrief needs, and only those missing.
+#   sh tests/tools/deps.sh        build and run
+#   sh tests/tools/deps.sh test   also the test peers (servers, parsers)
+set -eu
+BUILD_PKGS="build-essential pkg-config libcurl4-gnutls-dev libetpan-dev libical-dev
+libinih-dev libsqlite3-dev libmd4c-dev libmd4c-html0-dev libcsv-dev nettle-dev sqlite3"
+TEST_PKGS="libcmocka-dev libjson-c-dev valgrind postfix python3 python3-aiosmtpd
+python3-icalendar dovecot-imapd nodejs npm chromium openssl"
+
+want=$BUILD_PKGS
+[ "${1:-}" = test ] && want="$want $TEST_PKGS"
+
+missing=
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		# nodejs/npm may come from elsewhere (e.g. a preinstalled Node.js)
+		case $p in
+		nodejs) command -v node >/dev/null 2>&1 && continue ;;
+		npm) command -v npm >/dev/null 2>&1 && continue ;;
+		esac
+		missing="$missing $p"
+	fi
+done
+
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "rundbrief needs these Debian packages:$missing" >&2
+		echo "Install them as root:  sudo apt-get install$missing" >&2
+		exit 1
+	fi
+	echo "installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing
+fi
+
+if [ "${1:-}" = test ] && [ ! -f tests/node_modules/ical.js/package.json ]; then
+	echo "installing ical.js (npm) into tests/node_modules"
+	npm install --silent --no-audit --no-fund --prefix tests >/dev/null
+fi
+exit 0
