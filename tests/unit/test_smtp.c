@@ -1,0 +1,1163 @@
+/*
+ * Tests for smtp (against a real SMTP server: tests/integration/smtpd.py on
+ * 127.0.0.1, started per group and killed in the teardown) and maildir.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "maildir.h"
+#include "smtp.h"
+#include "util.h"
+
+#define PYTHON "/usr/bin/python3"
+
+/* ---- helpers: temp dirs, files, the server process ---- */
+
+static char tmproot[] = "/tmp/rundbrief-test-smtp-XXXXXX";
+
+static const char *
+srcdir(void)
+{
+	const char *s = getenv("RUNDBRIEF_SRC");
+
+	return s != NULL ? s : ".";
+}
+
+static int
+rm_cb(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(path);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Runs argv to completion; returns its exit status. */
+static int
+run_cmd(char *const argv[])
+{
+	pid_t pid;
+	int st;
+
+	if ((pid = fork()) == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid == -1)
+		return -1;
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+struct server {
+	pid_t pid;
+	int port;
+	char store[PATH_MAX];
+};
+
+/* Starts smtpd.py with extra arguments (NULL-terminated); 0 or -1. */
+static int
+server_start(struct server *sv, const char *name, ...)
+{
+	char *argv[20], *script, line[32], *log;
+	const char *a;
+	struct pollfd pfd;
+	va_list ap;
+	size_t n = 0;
+	int pfds[2], i = 0, fd;
+
+	memset(sv, 0, sizeof(*sv));
+	snprintf(sv->store, sizeof(sv->store), "%s/%s", tmproot, name);
+	script = xasprintf("%s/tests/integration/smtpd.py", srcdir());
+	argv[i++] = PYTHON;
+	argv[i++] = script;
+	argv[i++] = "--store";
+	argv[i++] = sv->store;
+	argv[i++] = "--lifetime";
+	argv[i++] = "300";
+	va_start(ap, name);
+	while ((a = va_arg(ap, const char *)) != NULL && i < 19)
+		argv[i++] = (char *)a;
+	va_end(ap);
+	argv[i] = NULL;
+	log = xasprintf("%s/%s.log", tmproot, name);
+	if (pipe(pfds) == -1)
+		return -1;
+	if ((sv->pid = fork()) == 0) {
+		/* Dies with us even if we crash before the teardown. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(pfds[1], 1);
+		if ((fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
+			dup2(fd, 2);
+		close(pfds[0]);
+		close(pfds[1]);
+		execv(PYTHON, argv);
+		_exit(127);
+	}
+	free(script);
+	free(log);
+	close(pfds[1]);
+	pfd.fd = pfds[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		if (n >= sizeof(line) - 1 || (i = poll(&pfd, 1, 15000)) == 0)
+			break;
+		if (i == -1 && errno == EINTR)
+			continue;
+		if (i == -1 || read(pfds[0], line + n, 1) != 1)
+			break;
+		if (line[n++] == '\n')
+			break;
+	}
+	line[n] = '\0';
+	close(pfds[0]);
+	sv->port = atoi(line);
+	return sv->port > 0 ? 0 : -1;
+}
+
+static void
+server_stop(struct server *sv)
+{
+	int i, st;
+
+	if (sv->pid <= 0)
+		return;
+	kill(sv->pid, SIGTERM);
+	for (i = 0; i < 60; i++) {
+		if (waitpid(sv->pid, &st, WNOHANG) == sv->pid) {
+			sv->pid = 0;
+			return;
+		}
+		usleep(50000);
+	}
+	kill(sv->pid, SIGKILL);
+	waitpid(sv->pid, &st, 0);
+	sv->pid = 0;
+}
+
+static int
+server_connections(const struct server *sv)
+{
+	char *p = xasprintf("%s/connections", sv->store), *s;
+	int n = 0;
+
+	if (file_read_all(p, &s, NULL) == 0) {
+		n = atoi(s);
+		free(s);
+	}
+	free(p);
+	return n;
+}
+
+static int
+select_eml(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return n > 4 && strcmp(d->d_name + n - 4, ".eml") == 0;
+}
+
+/* Number of messages stored for rcpt; the newest one's path (without the
+ * ".eml") in *last if wanted (caller frees). */
+static int
+stored(const struct server *sv, const char *rcpt, char **last)
+{
+	char *d = xasprintf("%s/%s", sv->store, rcpt);
+	struct dirent **ents;
+	int n, i;
+
+	if (last != NULL)
+		*last = NULL;
+	n = scandir(d, &ents, select_eml, alphasort);
+	if (n < 0) {
+		free(d);
+		return 0;
+	}
+	if (n > 0 && last != NULL)
+		*last = xasprintf("%s/%.*s", d,
+		    (int)strlen(ents[n - 1]->d_name) - 4, ents[n - 1]->d_name);
+	for (i = 0; i < n; i++)
+		free(ents[i]);
+	free(ents);
+	free(d);
+	return n;
+}
+
+/* The stored message for rcpt (newest) must equal data; returns its
+ * envelope (json_object_put it). */
+static json_object *
+check_stored(const struct server *sv, const char *rcpt, const char *data)
+{
+	char *base, *p, *got;
+	size_t len;
+	json_object *env;
+
+	assert_true(stored(sv, rcpt, &base) >= 1);
+	p = xasprintf("%s.eml", base);
+	assert_int_equal(file_read_all(p, &got, &len), 0);
+	assert_int_equal(len, strlen(data));
+	assert_memory_equal(got, data, len);
+	free(got);
+	free(p);
+	p = xasprintf("%s.json", base);
+	env = json_object_from_file(p);
+	assert_non_null(env);
+	free(p);
+	free(base);
+	return env;
+}
+
+static const char *
+jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* ---- a queue of test messages fed through smtp_run ---- */
+
+struct tmsg {
+	const char *from, *rcpt, *data;
+	int done;
+	struct smtp_result r;
+	char text[600];
+	double at;		/* when done() saw it, seconds since run */
+};
+
+#define T(f, r, d) { .from = (f), .rcpt = (r), .data = (d) }
+
+struct queue {
+	struct smtp *s;
+	struct tmsg *m;
+	size_t n, next, ndone;
+	double t0;
+	size_t stop_after;	/* smtp_stop() after this many results */
+};
+
+static int
+q_next(void *arg, struct smtp_msg *m)
+{
+	struct queue *q = arg;
+	struct tmsg *t;
+
+	if (q->next >= q->n)
+		return 0;
+	t = &q->m[q->next++];
+	m->envelope_from = t->from;
+	m->rcpt = t->rcpt;
+	m->data = t->data;
+	m->len = strlen(t->data);
+	m->cookie = t;
+	return 1;
+}
+
+static void
+q_done(void *arg, void *cookie, const struct smtp_result *r)
+{
+	struct queue *q = arg;
+	struct tmsg *t = cookie;
+
+	assert_int_equal(t->done, 0);	/* exactly once */
+	t->done = 1;
+	t->r = *r;
+	snprintf(t->text, sizeof(t->text), "%s", r->text);
+	t->r.text = t->text;
+	t->at = now_s() - q->t0;
+	q->ndone++;
+	if (q->stop_after > 0 && q->ndone == q->stop_after)
+		smtp_stop(q->s);
+}
+
+static struct server plain, tls, tlsimpl;
+static char *cadir;
+
+static struct smtp_opts
+opts_for(const struct server *sv, const char *host)
+{
+	static char url[128];
+	struct smtp_opts o;
+
+	memset(&o, 0, sizeof(o));
+	snprintf(url, sizeof(url), "smtp://%s:%d", host, sv->port);
+	o.url = url;
+	o.tls = SMTP_TLS_NONE;
+	o.connections = 1;
+	o.connect_timeout = 5;
+	o.timeout = 10;
+	return o;
+}
+
+/* Sends n messages through a new handle; returns smtp_run's result. */
+static int
+send_all(const struct smtp_opts *o, struct tmsg *m, size_t n)
+{
+	struct queue q;
+	char *err = NULL;
+	size_t i;
+	int r;
+
+	memset(&q, 0, sizeof(q));
+	q.m = m;
+	q.n = n;
+	q.s = smtp_new(o, &err);
+	if (q.s == NULL)
+		fail_msg("smtp_new: %s", err);
+	q.t0 = now_s();
+	r = smtp_run(q.s, q_next, q_done, &q);
+	smtp_free(q.s);
+	for (i = 0; i < n; i++)
+		assert_true(m[i].done);
+	return r;
+}
+
+#define MSG "From: Rundbrief <news@example.org>\r\n" \
+	"To: <x@example.net>\r\nSubject: Test\r\n" \
+	"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n" \
+	"Content-Transfer-Encoding: 8bit\r\n\r\n"
+
+static void
+expect(const struct tmsg *t, enum smtp_status st, int code,
+    enum smtp_stage stage)
+{
+	if (t->r.status != st || t->r.code != code || t->r.stage != stage)
+		fail_msg("%s: got status %d code %d stage %s (%s), want %d %d %s",
+		    t->rcpt, t->r.status, t->r.code,
+		    smtp_stage_name(t->r.stage), t->r.text, st, code,
+		    smtp_stage_name(stage));
+}
+
+/* ---- plain SMTP ---- */
+
+static void
+test_sent_byte_identical(void **state)
+{
+	/* Lines that need dot-stuffing: a lone ".", "..", ".x", and one at
+	 * the very start of the data. */
+	static const char body[] = MSG "Hallo Welt, Grüße!\r\n"
+	    ".\r\n..\r\n.hidden line\r\n\r\n.\r\nend\r\n";
+	static const char first[] = ".first line starts with a dot\r\n"
+	    "Subject: x\r\n\r\n.\r\nbody\r\n";
+	struct tmsg m[] = {
+		{ .from = "news@example.org", .rcpt = "ok@example.net",
+		    .data = body },
+		{ .from = "news@example.org", .rcpt = "dot@example.net",
+		    .data = first },
+	};
+	struct smtp_opts o = opts_for(&plain, "127.0.0.1");
+	json_object *env;
+
+	(void)state;
+	assert_int_equal(send_all(&o, m, 2), SMTP_RUN_DONE);
+	expect(&m[0], SMTP_SENT, 250, SMTP_STAGE_BODY);
+	assert_true(strncmp(m[0].r.text, "250 2.0.0 OK queued as", 22) == 0);
+	expect(&m[1], SMTP_SENT, 250, SMTP_STAGE_BODY);
+	env = check_stored(&plain, "ok@example.net", body);
+	assert_string_equal(jstr(env, "mail_from"), "news@example.org");
+	/* EHLO: the sender's domain, never the machine's host name. */
+	assert_string_equal(jstr(env, "helo"), "example.org");
+	json_object_put(env);
+	json_object_put(check_stored(&plain, "dot@example.net", first));
+}
+
+static void
+test_helo_option_and_null_sender(void **state)
+{
+	struct tmsg m[] = {
+		{ .from = "", .rcpt = "helo@example.net", .data = MSG "x\r\n" },
+	};
+	struct smtp_opts o = opts_for(&plain, "127.0.0.1");
+	json_object *env;
+	char url[128];
+
+	(void)state;
+	o.helo = "mx.example.com";
+	send_all(&o, m, 1);
+	expect(&m[0], SMTP_SENT, 250, SMTP_STAGE_BODY);
+	env = check_stored(&plain, "helo@example.net", MSG "x\r\n");
+	assert_string_equal(jstr(env, "helo"), "mx.example.com");
+	assert_string_equal(jstr(env, "mail_from"), "<>");
+	json_object_put(env);
+
+	/* The URL's path names the EHLO domain too. */
+	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d/path.example", plain.port);
+	o.url = url;
+	o.helo = NULL;
+	m[0].done = 0;
+	send_all(&o, m, 1);
+	env = check_stored(&plain, "helo@example.net", MSG "x\r\n");
+	assert_string_equal(jstr(env, "helo"), "path.example");
+	json_object_put(env);
+
+	/* Nothing to derive it from: "localhost", not our host name. */
+	o.url = opts_for(&plain, "127.0.0.1").url;
+	m[0].done = 0;
+	send_all(&o, m, 1);
+	env = check_stored(&plain, "helo@example.net", MSG "x\r\n");
+	assert_string_equal(jstr(env, "helo"), "localhost");
+	json_object_put(env);
+}
+
+static void
+test_classification(void **state)
+{
+	struct tmsg m[] = {
+		T("a@example.org", "rcpt-452@example.net", MSG "1\r\n"),
+		T("a@example.org", "rcpt-550@example.net", MSG "2\r\n"),
+		T("a@example.org", "data-451@example.net", MSG "3\r\n"),
+		T("a@example.org", "data-554@example.net", MSG "4\r\n"),
+		T("mail-550@example.org", "m550@example.net", MSG "5\r\n"),
+		T("mail-451@example.org", "m451@example.net", MSG "6\r\n"),
+		T("a@example.org", "fine@example.net", MSG "7\r\n"),
+		T("a@example.org", "bad\r\nRCPT TO:<x@y>", MSG "8\r\n"),
+		T("a b@example.org", "c@example.net", MSG "9\r\n"),
+	};
+	struct smtp_opts o = opts_for(&plain, "127.0.0.1");
+
+	(void)state;
+	o.connections = 3;
+	assert_int_equal(send_all(&o, m, 9), SMTP_RUN_DONE);
+	expect(&m[0], SMTP_TEMPFAIL, 452, SMTP_STAGE_RCPT);
+	assert_string_equal(m[0].r.text,
+	    "452 Temporary failure (scripted)");
+	expect(&m[1], SMTP_PERMFAIL, 550, SMTP_STAGE_RCPT);
+	expect(&m[2], SMTP_TEMPFAIL, 451, SMTP_STAGE_BODY);
+	expect(&m[3], SMTP_PERMFAIL, 554, SMTP_STAGE_BODY);
+	expect(&m[4], SMTP_PERMFAIL, 550, SMTP_STAGE_MAIL);
+	expect(&m[5], SMTP_TEMPFAIL, 451, SMTP_STAGE_MAIL);
+	expect(&m[6], SMTP_SENT, 250, SMTP_STAGE_BODY);
+	/* Addresses that would inject commands never reach the server. */
+	expect(&m[7], SMTP_PERMFAIL, 0, SMTP_STAGE_RCPT);
+	expect(&m[8], SMTP_PERMFAIL, 0, SMTP_STAGE_MAIL);
+	assert_int_equal(stored(&plain, "rcpt-452@example.net", NULL), 0);
+	assert_int_equal(stored(&plain, "data-451@example.net", NULL), 0);
+	assert_int_equal(stored(&plain, "data-554@example.net", NULL), 0);
+	assert_int_equal(stored(&plain, "fine@example.net", NULL), 1);
+}
+
+static void
+test_greeting_421(void **state)
+{
+	struct tmsg m[] = { T("a@example.org", "greet@example.net", MSG "g\r\n") };
+	struct smtp_opts o = opts_for(&plain, "127.0.0.1");
+	char *p = xasprintf("%s/greet", plain.store), *err;
+	FILE *f = fopen(p, "w");
+	struct queue q;
+
+	(void)state;
+	assert_non_null(f);
+	fputs("421 4.3.2 Too busy, come back later\n", f);
+	fclose(f);
+	memset(&q, 0, sizeof(q));
+	q.m = m;
+	q.n = 1;
+	assert_non_null(q.s = smtp_new(&o, &err));
+	/* One connection refused in a row = all connections: back off. */
+	assert_int_equal(smtp_run(q.s, q_next, q_done, &q),
+	    SMTP_RUN_SERVER_DOWN);
+	expect(&m[0], SMTP_TEMPFAIL, 421, SMTP_STAGE_CONNECT);
+	assert_string_equal(m[0].r.text, "421 4.3.2 Too busy, come back later");
+	assert_int_equal(access(p, F_OK), -1);	/* consumed */
+	/* The next run tries again (same handle) and gets through. */
+	m[0].done = 0;
+	q.next = 0;
+	assert_int_equal(smtp_run(q.s, q_next, q_done, &q), SMTP_RUN_DONE);
+	expect(&m[0], SMTP_SENT, 250, SMTP_STAGE_BODY);
+	assert_int_equal(stored(&plain, "greet@example.net", NULL), 1);
+	smtp_free(q.s);
+	free(p);
+}
+
+static void
+test_connection_refused(void **state)
+{
+	struct tmsg m[] = {
+		T("a@example.org", "r1@example.net", MSG "r\r\n"),
+		T("a@example.org", "r2@example.net", MSG "r\r\n"),
+		T("a@example.org", "r3@example.net", MSG "r\r\n"),
+	};
+	struct smtp_opts o = opts_for(&plain, "127.0.0.1");
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	struct queue q;
+	char url[64], *err;
+	int fd;
+
+	(void)state;
+	/* A port nobody listens on: bind one, note it, close it. */
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	close(fd);
+	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", ntohs(sin.sin_port));
+	o.url = url;
+	o.connections = 2;
+	/* Two failures to connect in a row with two connections: the run
+	 * gives up instead of failing the whole queue one by one. */
+	memset(&q, 0, sizeof(q));
+	q.m = m;
+	q.n = 3;
+	assert_non_null(q.s = smtp_new(&o, &err));
+	assert_int_equal(smtp_run(q.s, q_next, q_done, &q),
+	    SMTP_RUN_SERVER_DOWN);
+	smtp_free(q.s);
+	assert_int_equal(q.next, 2);	/* the third stays queued */
+	expect(&m[0], SMTP_TEMPFAIL, 0, SMTP_STAGE_CONNECT);
+	expect(&m[1], SMTP_TEMPFAIL, 0, SMTP_STAGE_CONNECT);
+	assert_non_null(strstr(m[0].text, "Couldn't connect"));
+}
+
+/* The server closed an idle connection between two runs: the next
+ * message must notice and connect again, not fail. */
+static void
+test_idle_connection_closed_by_server(void **state)
+{
+	struct server sv;
+	struct tmsg m[] = { T("a@example.org", "idle@example.net", MSG "i\r\n") };
+	struct smtp_opts o;
+	struct queue q;
+	char *err;
+
+	(void)state;
+	assert_int_equal(server_start(&sv, "idle", "--idle-timeout", "0.3",
+	    NULL), 0);
+	o = opts_for(&sv, "127.0.0.1");
+	memset(&q, 0, sizeof(q));
+	q.m = m;
+	q.n = 1;
+	assert_non_null(q.s = smtp_new(&o, &err));
+	assert_int_equal(smtp_run(q.s, q_next, q_done, &q), SMTP_RUN_DONE);
+	expect(&m[0], SMTP_SENT, 250, SMTP_STAGE_BODY);
+	usleep(800000);
+	m[0].done = 0;
+	q.next = 0;
+	assert_int_equal(smtp_run(q.s, q_next, q_done, &q), SMTP_RUN_DONE);
+	expect(&m[0], SMTP_SENT, 250, SMTP_STAGE_BODY);
+	assert_int_equal(m[0].r.new_connection, 1);
+	smtp_free(q.s);
+	assert_int_equal(server_connections(&sv), 2);
+	server_stop(&sv);
+}
+
+static void
+test_once_451_then_sent(void **state)
+{
+	struct tmsg m[] = { T("a@example.org", "once-451@example.net", MSG "o\r\n") };
+	struct smtp_opts o = opts_for(&plain, "127.0.0.1");
+
+	(void)state;
+	send_all(&o, m, 1);
+	expect(&m[0], SMTP_TEMPFAIL, 451, SMTP_STAGE_BODY);
+	assert_int_equal(stored(&plain, "once-451@example.net", NULL), 0);
+	m[0].done = 0;
+	send_all(&o, m, 1);
+	expect(&m[0], SMTP_SENT, 250, SMTP_STAGE_BODY);
+	assert_int_equal(stored(&plain, "once-451@example.net", NULL), 1);
+}
+
+static void
+test_drop_mid_data(void **state)
+{
+	static const char body[] = MSG "line 1\r\nline 2\r\nline 3\r\n";
+	struct tmsg m[] = { T("a@example.org", "drop@example.net", body) };
+	struct smtp_opts o = opts_for(&plain, "127.0.0.1");
+
+	(void)state;
+	send_all(&o, m, 1);
+	expect(&m[0], SMTP_TEMPFAIL, 0, SMTP_STAGE_BODY);
+	assert_int_equal(stored(&plain, "drop@example.net", NULL), 0);
+	m[0].done = 0;
+	send_all(&o, m, 1);
+	expect(&m[0], SMTP_SENT, 250, SMTP_STAGE_BODY);
+	assert_int_equal(stored(&plain, "drop@example.net", NULL), 1);
+	json_object_put(check_stored(&plain, "drop@example.net", body));
+}
+
+static void
+test_hang_times_out(void **state)
+{
+	struct tmsg m[] = {
+		T("a@example.org", "hang@example.net", MSG "h\r\n"),
+		T("a@example.org", "besides-hang@example.net", MSG "b\r\n"),
+	};
+	struct smtp_opts o = opts_for(&plain, "127.0.0.1");
+	double t0 = now_s(), el;
+
+	(void)state;
+	o.connections = 2;
+	o.timeout = 2;
+	send_all(&o, m, 2);
+	el = now_s() - t0;
+	expect(&m[0], SMTP_TEMPFAIL, 0, SMTP_STAGE_RCPT);
+	assert_non_null(strstr(m[0].text, "Timeout was reached"));
+	assert_true(m[0].at >= 1.8 && el < 9);
+	/* The other connection did not wait for the hanging one. */
+	expect(&m[1], SMTP_SENT, 250, SMTP_STAGE_BODY);
+	assert_true(m[1].at < m[0].at);
+}
+
+static void
+test_hang_after_data_times_out(void **state)
+{
+	struct tmsg m[] = { T("a@example.org", "hang-data@example.net", MSG "h\r\n") };
+	struct smtp_opts o = opts_for(&plain, "127.0.0.1");
+	double t0 = now_s(), el;
+
+	(void)state;
+	/* libcurl waits for the final reply, then for the QUIT reply, each
+	 * up to the timeout, blocking the loop: keep it short here. */
+	o.timeout = 1;
+	send_all(&o, m, 1);
+	el = now_s() - t0;
+	expect(&m[0], SMTP_TEMPFAIL, 0, SMTP_STAGE_BODY);
+	assert_true(m[0].at >= 0.9 && el < 6);
+}
+
+#define NREUSE 200
+
+static void
+test_reuse_connections(void **state)
+{
+	static struct tmsg m[NREUSE];
+	static char bodies[NREUSE][256];
+	struct smtp_opts o = opts_for(&plain, "127.0.0.1");
+	int before = server_connections(&plain), news = 0, i;
+
+	(void)state;
+	for (i = 0; i < NREUSE; i++) {
+		snprintf(bodies[i], sizeof(bodies[i]), MSG "message %d\r\n", i);
+		m[i] = (struct tmsg)T("news@example.org", "reuse@example.net", bodies[i]);
+	}
+	o.connections = 4;
+	assert_int_equal(send_all(&o, m, NREUSE), SMTP_RUN_DONE);
+	for (i = 0; i < NREUSE; i++) {
+		expect(&m[i], SMTP_SENT, 250, SMTP_STAGE_BODY);
+		news += m[i].r.new_connection;
+	}
+	/* Four connections in parallel, each reused for ~50 messages. */
+	assert_in_range(news, 2, 4);
+	assert_in_range(server_connections(&plain) - before, 2, 4);
+	assert_int_equal(stored(&plain, "reuse@example.net", NULL), NREUSE);
+}
+
+static void
+test_rate_per_second(void **state)
+{
+	struct tmsg m[40];
+	struct smtp_opts o = opts_for(&plain, "127.0.0.1");
+	double t0;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 40; i++)
+		m[i] = (struct tmsg)T("a@example.org", "rate@example.net", MSG "r\r\n");
+	o.connections = 4;
+	o.rate_per_second = 20;
+	t0 = now_s();
+	assert_int_equal(send_all(&o, m, 40), SMTP_RUN_DONE);
+	assert_true(now_s() - t0 >= 1.9);
+	for (i = 0; i < 40; i++)
+		expect(&m[i], SMTP_SENT, 250, SMTP_STAGE_BODY);
+}
+
+static void
+test_rate_per_hour_seeded(void **state)
+{
+	struct tmsg m[5];
+	struct smtp_opts o = opts_for(&plain, "127.0.0.1");
+	struct queue q;
+	time_t now = time(NULL), seed[4];
+	char *err;
+	long w;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		m[i] = (struct tmsg)T("a@example.org", "hour@example.net", MSG "h\r\n");
+	o.rate_per_hour = 5;
+	memset(&q, 0, sizeof(q));
+	q.m = m;
+	q.n = 5;
+	assert_non_null(q.s = smtp_new(&o, &err));
+	/* Three of the five used in the last hour; one older does not count. */
+	seed[0] = now - 10;
+	seed[1] = now - 100;
+	seed[2] = now - 200;
+	seed[3] = now - 4000;
+	smtp_seed_hour(q.s, seed, 4);
+	assert_int_equal(smtp_rate_wait_ms(q.s), 0);
+	assert_int_equal(smtp_run(q.s, q_next, q_done, &q),
+	    SMTP_RUN_RATE_LIMITED);
+	assert_int_equal(q.next, 2);
+	assert_int_equal(q.ndone, 2);
+	/* Free again when the one from 200 s ago leaves the window. */
+	w = smtp_rate_wait_ms(q.s);
+	assert_in_range(w, (3600 - 202) * 1000L, (3600 - 199) * 1000L);
+	smtp_free(q.s);
+
+	/* A quota that frees up within seconds is waited for inside. */
+	memset(&q, 0, sizeof(q));
+	for (i = 0; i < 5; i++)
+		m[i].done = 0;
+	q.m = m;
+	q.n = 1;
+	assert_non_null(q.s = smtp_new(&o, &err));
+	now = time(NULL);
+	for (i = 0; i < 4; i++)
+		seed[i] = now - 3598;
+	smtp_seed_hour(q.s, seed, 4);
+	smtp_seed_hour(q.s, seed, 1);	/* 5 in the window: full */
+	assert_true(smtp_rate_wait_ms(q.s) > 500);
+	q.t0 = now_s();
+	assert_int_equal(smtp_run(q.s, q_next, q_done, &q), SMTP_RUN_DONE);
+	expect(&m[0], SMTP_SENT, 250, SMTP_STAGE_BODY);
+	assert_true(m[0].at >= 0.5);
+	smtp_free(q.s);
+}
+
+static void
+test_stop_finishes_in_flight(void **state)
+{
+	struct tmsg m[20];
+	struct smtp_opts o = opts_for(&plain, "127.0.0.1");
+	struct queue q;
+	char *err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 20; i++)
+		m[i] = (struct tmsg)T("a@example.org", "stop@example.net", MSG "s\r\n");
+	o.connections = 2;
+	memset(&q, 0, sizeof(q));
+	q.m = m;
+	q.n = 20;
+	q.stop_after = 3;
+	assert_non_null(q.s = smtp_new(&o, &err));
+	assert_int_equal(smtp_run(q.s, q_next, q_done, &q), SMTP_RUN_STOPPED);
+	assert_in_range(q.next, 3, 4);	/* 3 done + at most 1 in flight */
+	assert_int_equal(q.ndone, q.next);
+	for (i = 0; i < q.next; i++)
+		expect(&m[i], SMTP_SENT, 250, SMTP_STAGE_BODY);
+	/* Sticky: no more messages are taken. */
+	assert_int_equal(smtp_run(q.s, q_next, q_done, &q), SMTP_RUN_STOPPED);
+	assert_int_equal(q.ndone, q.next);
+	smtp_free(q.s);
+}
+
+static struct smtp *alarm_target;
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	smtp_stop(alarm_target);
+}
+
+/* SIGTERM-style: a signal handler stops the run while it waits. */
+static void
+test_stop_from_signal(void **state)
+{
+	struct tmsg m[20];
+	struct smtp_opts o = opts_for(&plain, "127.0.0.1");
+	struct itimerval it = { { 0, 0 }, { 0, 500000 } };
+	struct sigaction sa;
+	struct queue q;
+	char *err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 20; i++)
+		m[i] = (struct tmsg)T("a@example.org", "sig@example.net",
+		    MSG "s\r\n");
+	o.rate_per_second = 5;	/* 20 messages would take 4 s */
+	memset(&q, 0, sizeof(q));
+	q.m = m;
+	q.n = 20;
+	assert_non_null(q.s = alarm_target = smtp_new(&o, &err));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	q.t0 = now_s();
+	setitimer(ITIMER_REAL, &it, NULL);
+	assert_int_equal(smtp_run(q.s, q_next, q_done, &q), SMTP_RUN_STOPPED);
+	assert_true(now_s() - q.t0 < 1.5);
+	assert_in_range(q.next, 2, 5);
+	assert_int_equal(q.ndone, q.next);
+	smtp_free(q.s);
+	signal(SIGALRM, SIG_DFL);
+}
+
+static void
+test_options_checked(void **state)
+{
+	struct smtp_opts o = opts_for(&plain, "127.0.0.1");
+	struct smtp *s;
+	char *err;
+
+	(void)state;
+#define BAD(field, value) do {						\
+	struct smtp_opts b = o;						\
+	b.field = value;						\
+	s = smtp_new(&b, &err);						\
+	assert_null(s);							\
+	assert_non_null(err);						\
+	free(err);							\
+} while (0)
+	BAD(url, "http://127.0.0.1:25");
+	BAD(url, "not a url");
+	BAD(url, "smtp://mail.example.org:587");	/* tls=none, not lo */
+	BAD(url, "smtps://127.0.0.1:465");		/* tls=none, smtps */
+	BAD(url, "smtp://user:pw@127.0.0.1:25");
+	BAD(url, "smtp://127.0.0.1:25/bad_name!");
+	BAD(connections, 0);
+	BAD(connections, 33);
+	BAD(timeout, 0);
+	BAD(rate_per_second, -1);
+	BAD(helo, "no spaces allowed");
+#undef BAD
+	o.tls = SMTP_TLS_REQUIRED;
+	o.url = "smtp://mail.example.org:587";
+	assert_non_null(s = smtp_new(&o, &err));
+	smtp_free(s);
+	o.url = "smtps://mail.example.org";
+	assert_non_null(s = smtp_new(&o, &err));
+	smtp_free(s);
+}
+
+/* ---- TLS ---- */
+
+static void
+test_starttls_verified_and_reused(void **state)
+{
+	struct tmsg m[5];
+	struct smtp_opts o = opts_for(&tls, "localhost");
+	char *ca = xasprintf("%s/ca.pem", cadir);
+	json_object *env;
+	int i, news = 0;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		m[i] = (struct tmsg)T("news@example.org", "tls@example.net", MSG "over TLS\r\n.\r\n");
+	o.tls = SMTP_TLS_REQUIRED;
+	o.ca_file = ca;
+	o.username = "user";
+	o.password = "s3cret";
+	assert_int_equal(send_all(&o, m, 5), SMTP_RUN_DONE);
+	for (i = 0; i < 5; i++) {
+		expect(&m[i], SMTP_SENT, 250, SMTP_STAGE_BODY);
+		news += m[i].r.new_connection;
+	}
+	assert_int_equal(news, 1);	/* one handshake, five messages */
+	env = check_stored(&tls, "tls@example.net", MSG "over TLS\r\n.\r\n");
+	assert_true(strcmp(jstr(env, "tls"), "true") == 0);
+	assert_string_equal(jstr(env, "auth"), "user");
+	json_object_put(env);
+	free(ca);
+}
+
+static void
+tls_refused(const char *host, const char *cafile, const char *password,
+    int code, enum smtp_stage stage)
+{
+	struct tmsg m[] = { T("a@example.org", "never@example.net", MSG "n\r\n") };
+	struct smtp_opts o = opts_for(&tls, host);
+
+	o.tls = SMTP_TLS_REQUIRED;
+	o.ca_file = cafile;
+	o.username = "user";
+	o.password = password;
+	send_all(&o, m, 1);
+	expect(&m[0], SMTP_TEMPFAIL, code, stage);
+	assert_int_equal(stored(&tls, "never@example.net", NULL), 0);
+}
+
+static void
+test_tls_refusals(void **state)
+{
+	char *ca = xasprintf("%s/ca.pem", cadir);
+	char *other = xasprintf("%s/other-ca.pem", cadir);
+	struct tmsg m[] = { T("a@example.org", "never@example.net", MSG "n\r\n") };
+	struct smtp_opts o;
+
+	(void)state;
+	/* The certificate names localhost, not 127.0.0.1. */
+	tls_refused("127.0.0.1", ca, "s3cret", 0, SMTP_STAGE_CONNECT);
+	/* Unknown CA: system store only, or some other private CA. */
+	tls_refused("localhost", NULL, "s3cret", 0, SMTP_STAGE_CONNECT);
+	tls_refused("localhost", other, "s3cret", 0, SMTP_STAGE_CONNECT);
+	/* Verified, but the password is wrong. */
+	tls_refused("localhost", ca, "wrong", 535, SMTP_STAGE_AUTH);
+	/* tls=none against a server that insists on STARTTLS: refused by
+	 * the server (530 at MAIL), still only a temporary failure. */
+	o = opts_for(&tls, "localhost");
+	send_all(&o, m, 1);
+	expect(&m[0], SMTP_TEMPFAIL, 530, SMTP_STAGE_MAIL);
+	free(ca);
+	free(other);
+}
+
+static void
+test_smtps(void **state)
+{
+	struct tmsg m[] = { T("a@example.org", "smtps@example.net", MSG "i\r\n") };
+	struct smtp_opts o = opts_for(&tlsimpl, "localhost");
+	char url[128], *ca = xasprintf("%s/ca.pem", cadir);
+
+	(void)state;
+	snprintf(url, sizeof(url), "smtps://localhost:%d", tlsimpl.port);
+	o.url = url;
+	o.tls = SMTP_TLS_REQUIRED;
+	o.ca_file = ca;
+	send_all(&o, m, 1);
+	expect(&m[0], SMTP_SENT, 250, SMTP_STAGE_BODY);
+	json_object_put(check_stored(&tlsimpl, "smtps@example.net",
+	    MSG "i\r\n"));
+	free(ca);
+}
+
+/* ---- VERP, maildir ---- */
+
+static void
+test_verp(void **state)
+{
+	char *s, *err;
+
+	(void)state;
+	s = smtp_verp_sender("bounces@example.org", "a1b2.c3", &err);
+	assert_string_equal(s, "bounces+a1b2.c3@example.org");
+	free(s);
+	s = smtp_verp_sender("bounces+TOKEN@example.org", "42", &err);
+	assert_string_equal(s, "bounces+42@example.org");
+	free(s);
+	s = smtp_verp_sender("news+list@example.org", "x", &err);
+	assert_string_equal(s, "news+list+x@example.org");
+	free(s);
+	assert_null(smtp_verp_sender("bounces@example.org", "a@b", &err));
+	free(err);
+	assert_null(smtp_verp_sender("bounces@example.org", "", &err));
+	free(err);
+	assert_null(smtp_verp_sender("no-at-sign", "t", &err));
+	free(err);
+	assert_null(smtp_verp_sender("@example.org", "t", &err));
+	free(err);
+	/* 64 octets in the local part are fine, 65 are not. */
+	s = smtp_verp_sender("b@example.org", "0123456789012345678901"
+	    "2345678901234567890123456789012345678901", &err);
+	assert_non_null(s);
+	free(s);
+	assert_null(smtp_verp_sender("bb@example.org", "0123456789012345678901"
+	    "2345678901234567890123456789012345678901", &err));
+	free(err);
+}
+
+static int
+count_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+test_maildir(void **state)
+{
+	char *dir = xasprintf("%s/maildir/nested/outbox", tmproot);
+	char *p[3], *err, *got, *sub;
+	const char *data[3] = { MSG "eins\r\n", MSG "zwei\r\n", "" };
+	struct stat st;
+	size_t len;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(maildir_deliver(dir, data[i], strlen(data[i]),
+		    &p[i], &err), 0);
+		sub = xasprintf("%s/new/", dir);
+		assert_true(strncmp(p[i], sub, strlen(sub)) == 0);
+		assert_non_null(strstr(p[i], ".rundbrief"));
+		free(sub);
+		assert_int_equal(file_read_all(p[i], &got, &len), 0);
+		assert_int_equal(len, strlen(data[i]));
+		assert_memory_equal(got, data[i], len);
+		free(got);
+		assert_int_equal(stat(p[i], &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+	}
+	assert_string_not_equal(p[0], p[1]);
+	assert_string_not_equal(p[1], p[2]);
+	sub = xasprintf("%s/tmp", dir);
+	assert_int_equal(count_dir(sub), 0);	/* nothing left behind */
+	assert_int_equal(stat(sub, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	free(sub);
+	sub = xasprintf("%s/new", dir);
+	assert_int_equal(count_dir(sub), 3);
+	free(sub);
+	sub = xasprintf("%s/cur", dir);
+	assert_int_equal(count_dir(sub), 0);
+	free(sub);
+	for (i = 0; i < 3; i++)
+		free(p[i]);
+	assert_int_equal(maildir_deliver(dir, "x", 1, NULL, &err), 0);
+
+	/* A path through a regular file cannot become a Maildir. */
+	sub = xasprintf("%s/plainfile", tmproot);
+	fclose(fopen(sub, "w"));
+	p[0] = xasprintf("%s/mail", sub);
+	assert_int_equal(maildir_deliver(p[0], "x", 1, NULL, &err), -1);
+	assert_non_null(strstr(err, "Not a directory"));
+	free(err);
+	free(p[0]);
+	free(sub);
+	free(dir);
+}
+
+/* ---- groups ---- */
+
+static int
+plain_setup(void **state)
+{
+	(void)state;
+	return server_start(&plain, "plain", NULL);
+}
+
+static int
+plain_teardown(void **state)
+{
+	(void)state;
+	server_stop(&plain);
+	return 0;
+}
+
+static int
+tls_setup(void **state)
+{
+	char *argv[5], *cert, *key;
+
+	(void)state;
+	cadir = xasprintf("%s/ca", tmproot);
+	argv[0] = "/bin/sh";
+	argv[1] = xasprintf("%s/tests/integration/tls/mkcerts.sh", srcdir());
+	argv[2] = cadir;
+	argv[3] = NULL;
+	if (run_cmd(argv) != 0)
+		return -1;
+	free(argv[1]);
+	cert = xasprintf("%s/server.pem", cadir);
+	key = xasprintf("%s/server.key", cadir);
+	if (server_start(&tls, "tls", "--tls-cert", cert, "--tls-key", key,
+	    "--auth", "user:s3cret", NULL) == -1 ||
+	    server_start(&tlsimpl, "smtps", "--tls-cert", cert, "--tls-key",
+	    key, "--smtps", NULL) == -1)
+		return -1;
+	free(cert);
+	free(key);
+	return 0;
+}
+
+static int
+tls_teardown(void **state)
+{
+	(void)state;
+	server_stop(&tls);
+	server_stop(&tlsimpl);
+	free(cadir);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest plain_tests[] = {
+		cmocka_unit_test(test_sent_byte_identical),
+		cmocka_unit_test(test_helo_option_and_null_sender),
+		cmocka_unit_test(test_classification),
+		cmocka_unit_test(test_greeting_421),
+		cmocka_unit_test(test_connection_refused),
+		cmocka_unit_test(test_idle_connection_closed_by_server),
+		cmocka_unit_test(test_once_451_then_sent),
+		cmocka_unit_test(test_drop_mid_data),
+		cmocka_unit_test(test_hang_times_out),
+		cmocka_unit_test(test_hang_after_data_times_out),
+		cmocka_unit_test(test_reuse_connections),
+		cmocka_unit_test(test_rate_per_second),
+		cmocka_unit_test(test_rate_per_hour_seeded),
+		cmocka_unit_test(test_stop_finishes_in_flight),
+		cmocka_unit_test(test_stop_from_signal),
+		cmocka_unit_test(test_options_checked),
+	};
+	const struct CMUnitTest tls_tests[] = {
+		cmocka_unit_test(test_starttls_verified_and_reused),
+		cmocka_unit_test(test_tls_refusals),
+		cmocka_unit_test(test_smtps),
+	};
+	const struct CMUnitTest local_tests[] = {
+		cmocka_unit_test(test_verp),
+		cmocka_unit_test(test_maildir),
+	};
+	char *err = NULL;
+	int fails = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (mkdtemp(tmproot) == NULL || smtp_global_init(&err) == -1) {
+		fprintf(stderr, "setup: %s\n", err ? err : strerror(errno));
+		return 1;
+	}
+	fails += cmocka_run_group_tests_name("smtp", plain_tests,
+	    plain_setup, plain_teardown);
+	fails += cmocka_run_group_tests_name("smtp-tls", tls_tests,
+	    tls_setup, tls_teardown);
+	fails += cmocka_run_group_tests_name("verp-maildir", local_tests,
+	    NULL, NULL);
+	smtp_global_cleanup();
+	nftw(tmproot, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	return fails != 0;
+}
