@@ -1,0 +1,825 @@
+/* render: mail contexts and rendering through the templates. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "datefmt.h"
+#include "db.h"
+#include "event.h"
+#include "ical.h"
+#include "markdown.h"
+#include "newsletter.h"
+#include "render.h"
+#include "subscriber.h"
+#include "template.h"
+#include "tmplset.h"
+#include "tmplvalue.h"
+#include "util.h"
+
+#define TEXT_WIDTH 72
+#define NL_CACHE 64
+
+/* Words the code (not the templates) writes, per language. */
+struct words {
+	const char *lang;
+	const char *hello_name, *hello;          /* salutations */
+	const char *kind_heading[6], *kind_label[6];
+	const char *county_wide, *recurring;
+	const char *tomorrow, *today, *in_days, *in_hours;
+	const char *until;                        /* "bis %s" */
+	const char *label_start, *label_location, *label_online,
+	    *label_rrule, *label_title, *label_none;
+	const char *unsubscribe_subject, *confirm_subject;
+};
+
+static const char *const kinds[6] = { "welcome_conference", "volunteer_fair",
+	"training", "network_meeting", "deadline", "other" };
+
+static const struct words words[] = {
+	{ "de", "Hallo %s,", "Hallo,",
+	  { "Willkommenskonferenzen", "Ehrenamtsmessen", "Schulungen",
+	    "Netzwerktreffen", "Fristen", "Weitere Termine" },
+	  { "Willkommenskonferenz", "Ehrenamtsmesse", "Schulung",
+	    "Netzwerktreffen", "Frist", "Termin" },
+	  "kreisweit", "Wiederkehrender Termin", "morgen", "heute",
+	  "in %ld Tagen", "in %ld Stunden", "bis %s",
+	  "Zeit", "Ort", "Online-Link", "Wiederholung", "Titel", "(keine Angabe)",
+	  "abmelden", "bestaetigen" },
+	{ "en", "Dear %s,", "Hello,",
+	  { "Welcome conferences", "Volunteer fairs", "Trainings",
+	    "Network meetings", "Deadlines", "Other dates" },
+	  { "Welcome conference", "Volunteer fair", "Training",
+	    "Network meeting", "Deadline", "Event" },
+	  "county-wide", "Recurring event", "tomorrow", "today",
+	  "in %ld days", "in %ld hours", "until %s",
+	  "Time", "Place", "Online link", "Recurrence", "Title", "(none)",
+	  "unsubscribe", "confirm" },
+};
+
+static const struct words *
+words_for(const char *lang)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(words[i].lang, lang) == 0)
+			return &words[i];
+	return &words[1];
+}
+
+static int
+kind_index(const char *kind)
+{
+	int i;
+
+	for (i = 0; i < 5; i++)
+		if (strcmp(kinds[i], kind) == 0)
+			return i;
+	return 5;
+}
+
+struct nl_cache {
+	char *key;          /* lang + '|' + district names */
+	struct tv *ctx;
+};
+
+struct render {
+	const struct config *cfg;
+	struct tmplset *ts;
+	unsigned long nl_serial;       /* the newsletter the cache is for */
+	struct nl_cache cache[NL_CACHE];
+	size_t ncache, next;
+};
+
+void
+rendered_init(struct rendered *r)
+{
+	memset(r, 0, sizeof(*r));
+	buf_init(&r->text);
+	buf_init(&r->html);
+}
+
+void
+rendered_free(struct rendered *r)
+{
+	free(r->subject);
+	free(r->lang);
+	buf_free(&r->text);
+	buf_free(&r->html);
+	r->subject = NULL;
+	r->lang = NULL;
+}
+
+struct render *
+render_new(const struct config *cfg, struct tmplset *ts)
+{
+	struct render *r = xcalloc(1, sizeof(*r));
+
+	r->cfg = cfg;
+	r->ts = ts;
+	return r;
+}
+
+static void
+cache_clear(struct render *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ncache; i++) {
+		free(r->cache[i].key);
+		tv_free(r->cache[i].ctx);
+	}
+	r->ncache = 0;
+	r->next = 0;
+}
+
+void
+render_free(struct render *r)
+{
+	if (r == NULL)
+		return;
+	cache_clear(r);
+	free(r);
+}
+
+/* ---- values ---- */
+
+static void
+set_buf(struct tv *obj, const char *key, struct buf *b)
+{
+	tv_set(obj, key, tv_stringn(b->data ? b->data : "", b->len));
+	buf_reset(b);
+}
+
+/* Local broken-down time of t in tz (UTC if the zone fails). */
+static void
+local_tm(const char *tz, time_t t, struct tm *tm)
+{
+	if (ical_utc_to_local(tz, t, tm) < 0)
+		gmtime_r(&t, tm);
+}
+
+/* The date/time text of one occurrence starting at `at` (UTC). */
+static void
+when_text(const char *lang, const struct event *ev, time_t at, struct buf *b)
+{
+	struct tm s, e;
+	int has;
+
+	if (ev->all_day) {
+		time_t len = ev->end_utc - ev->start_utc;
+		if (at == ev->start_utc) {
+			datefmt_parse_local(ev->start_local, &s, &has);
+			datefmt_parse_local(ev->end_local, &e, &has);
+		} else {
+			local_tm(ev->tzid, at, &s);
+			local_tm(ev->tzid, at + len - 1, &e);
+		}
+	} else {
+		local_tm(ev->tzid, at, &s);
+		local_tm(ev->tzid, at + (ev->end_utc - ev->start_utc), &e);
+	}
+	datefmt_range(lang, &s, &e, ev->all_day, b);
+}
+
+static struct tv *
+event_tv(const char *lang, const struct event *ev, time_t at)
+{
+	const struct words *w = words_for(lang);
+	struct tv *o = tv_object();
+	struct buf b;
+	char cap[24];
+	int info;
+
+	buf_init(&b);
+	tv_set_str(o, "title", ev->title);
+	tv_set_str(o, "kind", ev->kind);
+	tv_set_str(o, "kind_label", w->kind_label[kind_index(ev->kind)]);
+	when_text(lang, ev, at ? at : ev->start_utc, &b);
+	set_buf(o, "when", &b);
+	tv_set_str(o, "location", ev->location ? ev->location : "");
+	/* a deadline's link is information, not a place to join */
+	info = ev->online_url != NULL && strcmp(ev->kind, "deadline") == 0;
+	tv_set(o, "online", tv_bool(ev->online_url != NULL && !info));
+	tv_set_str(o, "online_url", ev->online_url && !info ? ev->online_url : "");
+	tv_set(o, "info", tv_bool(info));
+	tv_set_str(o, "info_url", info ? ev->online_url : "");
+	tv_set_str(o, "district", ev->district ? ev->district : "");
+	tv_set(o, "county_wide", tv_bool(ev->district == NULL));
+	tv_set_str(o, "county_wide_text", w->county_wide);
+	tv_set(o, "has_description", tv_bool(ev->description[0] != '\0'));
+	md_to_html(ev->description, strlen(ev->description), &b);
+	set_buf(o, "description_html", &b);
+	md_to_text(ev->description, strlen(ev->description), TEXT_WIDTH, &b);
+	set_buf(o, "description_text", &b);
+	if (ev->capacity > 0)
+		snprintf(cap, sizeof(cap), "%ld", ev->capacity);
+	else
+		cap[0] = '\0';
+	tv_set_str(o, "capacity", cap);
+	tv_set(o, "recurring", tv_bool(ev->rrule != NULL));
+	tv_set_str(o, "recurrence_text", ev->rrule ? w->recurring : "");
+	tv_set(o, "cancelled", tv_bool(strcmp(ev->status, "cancelled") == 0));
+	buf_free(&b);
+	return o;
+}
+
+/* mailto:addr?subject=WORD%20TOKEN */
+static char *
+mailto(const char *addr, const char *word, const char *token)
+{
+	return xasprintf("mailto:%s?subject=%s%%20%s", addr, word, token);
+}
+
+/* The address people write to (the mailbox rundbrief reads). */
+static const char *
+reply_address(const struct config *cfg)
+{
+	if (cfg->reply_to != NULL)
+		return cfg->reply_to;
+	return cfg->organizer_email;
+}
+
+/* Values every mail has, for subscriber s in language lang. */
+static struct tv *
+person_tv(struct render *r, const char *lang, const struct subscriber *s)
+{
+	const struct config *cfg = r->cfg;
+	const struct words *w = words_for(lang);
+	struct tv *o = tv_object(), *sub = tv_object(), *un = tv_object(),
+	    *cf = tv_object();
+	char *t;
+
+	tv_set_str(sub, "name", s->name);
+	tv_set_str(sub, "email", s->email);
+	tv_set(o, "subscriber", sub);
+	if (s->name[0] != '\0') {
+		t = xasprintf(w->hello_name, s->name);
+		tv_set_str(o, "salutation", t);
+		free(t);
+	} else
+		tv_set_str(o, "salutation", w->hello);
+
+	if (cfg->base_url != NULL) {
+		size_t n = strlen(cfg->base_url);
+		t = xasprintf("%s%sunsubscribe/%s", cfg->base_url,
+		    n && cfg->base_url[n - 1] == '/' ? "" : "/", s->token);
+		tv_set_str(un, "url", t);
+		free(t);
+		t = xasprintf("%s%sconfirm/%s", cfg->base_url,
+		    n && cfg->base_url[n - 1] == '/' ? "" : "/", s->token);
+		tv_set_str(cf, "url", t);
+		free(t);
+	} else {
+		tv_set_str(un, "url", "");
+		tv_set_str(cf, "url", "");
+	}
+	t = mailto(reply_address(cfg), w->unsubscribe_subject, s->token);
+	tv_set_str(un, "mailto", t);
+	free(t);
+	tv_set_str(un, "address", reply_address(cfg));
+	t = xasprintf("%s %s", w->unsubscribe_subject, s->token);
+	tv_set_str(un, "subject", t);
+	free(t);
+	tv_set(o, "unsubscribe", un);
+	t = mailto(reply_address(cfg), w->confirm_subject, s->token);
+	tv_set_str(cf, "mailto", t);
+	free(t);
+	tv_set_str(cf, "address", reply_address(cfg));
+	t = xasprintf("%s %s", w->confirm_subject, s->token);
+	tv_set_str(cf, "subject", t);
+	free(t);
+	tv_set(o, "confirm", cf);
+	return o;
+}
+
+/* Values about the organisation and language. */
+static struct tv *
+base_tv(struct render *r, const char *lang)
+{
+	const struct config *cfg = r->cfg;
+	struct tv *o = tv_object(), *org = tv_object();
+
+	tv_set_str(o, "lang", lang);
+	tv_set_str(org, "name", cfg->organisation ? cfg->organisation : "");
+	tv_set_str(org, "contact_name",
+	    cfg->organizer_name ? cfg->organizer_name : "");
+	tv_set_str(org, "contact_email", reply_address(cfg));
+	tv_set_str(org, "base_url", cfg->base_url ? cfg->base_url : "");
+	tv_set(o, "org", org);
+	tv_set_str(o, "preheader", "");
+	return o;
+}
+
+/* ---- rendering ---- */
+
+static char *
+one_line(const char *s, size_t len)
+{
+	char *t = xstrndup(s, len), *p;
+
+	for (p = t; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	p = str_trim(t);
+	memmove(t, p, strlen(p) + 1);
+	return t;
+}
+
+/*
+ * Renders the three parts of `name` in the subscriber's language (or the
+ * default). The stack is bottom..top; the subject is rendered first and put
+ * on top as "subject" for the bodies' <title>.
+ */
+static int
+render_parts(struct render *r, const char *name, const char *lang,
+    struct tv **stack, size_t depth, const char *subject_override,
+    struct rendered *out, char **errstr)
+{
+	const struct tmpl *ts, *tt, *th;
+	const struct tv *full[8];
+	const char *used;
+	struct tv *top = tv_object();
+	struct buf b;
+	size_t i;
+
+	rendered_init(out);
+	if ((ts = tmplset_get(r->ts, lang, name, "subject", &used,
+	    errstr)) == NULL ||
+	    (tt = tmplset_get(r->ts, lang, name, "txt", NULL, errstr)) == NULL ||
+	    (th = tmplset_get(r->ts, lang, name, "html", NULL, errstr)) ==
+	    NULL) {
+		tv_free(top);
+		return -1;
+	}
+	for (i = 0; i < depth; i++)
+		full[i] = stack[i];
+	buf_init(&b);
+	if (subject_override != NULL)
+		buf_puts(&b, subject_override);
+	else
+		tmpl_render(ts, full, depth, &b);
+	out->subject = one_line(b.data ? b.data : "", b.len);
+	buf_free(&b);
+	tv_set_str(top, "subject", out->subject);
+	full[depth] = top;
+	tmpl_render(tt, full, depth + 1, &out->text);
+	tmpl_render(th, full, depth + 1, &out->html);
+	out->lang = xstrdup(used);
+	tv_free(top);
+	return 0;
+}
+
+/* The language the templates and dates of s are written in. */
+static const char *
+mail_lang(struct render *r, const struct subscriber *s)
+{
+	const char *const *langs = tmplset_languages(r->ts);
+	size_t i;
+
+	for (i = 0; langs[i] != NULL; i++)
+		if (strcmp(langs[i], s->language) == 0 &&
+		    datefmt_supported(s->language))
+			return s->language;
+	return datefmt_supported(r->cfg->language) ? r->cfg->language : "en";
+}
+
+/* ---- newsletter ---- */
+
+static int
+in_districts(const struct event *ev, const struct subscriber *s)
+{
+	size_t i;
+
+	if (ev->district == NULL)
+		return 1;
+	for (i = 0; i < s->ndistricts; i++)
+		if (strcasecmp(s->districts[i], ev->district) == 0)
+			return 1;
+	return 0;
+}
+
+static struct tv *
+newsletter_tv(struct render *r, const struct newsletter *nl, const char *lang,
+    const struct subscriber *s)
+{
+	const struct words *w = words_for(lang);
+	struct tv *o = base_tv(r, lang), *groups = tv_list(), *ed = tv_object();
+	struct buf b;
+	struct tm tm;
+	size_t i;
+	int k, any = 0;
+
+	buf_init(&b);
+	datefmt_month(lang, nl->year, nl->month, &b);
+	set_buf(o, "month", &b);
+	if (nl->preheader)
+		tv_set_str(o, "preheader", nl->preheader);
+	tv_set(o, "has_editorial", tv_bool(nl->editorial != NULL));
+	if (nl->editorial != NULL) {
+		md_to_html(nl->editorial, strlen(nl->editorial), &b);
+		set_buf(ed, "html", &b);
+		md_to_text(nl->editorial, strlen(nl->editorial), TEXT_WIDTH, &b);
+		set_buf(ed, "text", &b);
+	}
+	tv_set(o, "editorial", ed);
+	for (k = 0; k < 6; k++) {
+		struct tv *g = NULL, *list = NULL;
+		for (i = 0; i < nl->nevents; i++) {
+			const struct event *ev = &nl->events[i];
+			if (kind_index(ev->kind) != k || !in_districts(ev, s))
+				continue;
+			if (g == NULL) {
+				g = tv_object();
+				list = tv_list();
+				tv_set_str(g, "kind", kinds[k]);
+				tv_set_str(g, "heading", w->kind_heading[k]);
+			}
+			tv_push(list, event_tv(lang, ev, nl->when[i]));
+			any = 1;
+		}
+		if (g != NULL) {
+			tv_set(g, "events", list);
+			tv_push(groups, g);
+		}
+	}
+	tv_set(o, "events_by_kind", groups);
+	tv_set(o, "has_events", tv_bool(any));
+	local_tm(r->cfg->timezone, nl->to - 1, &tm);
+	datefmt_date(lang, &tm, &b);
+	{
+		char *t = xasprintf(w->until, b.data);
+		tv_set_str(o, "horizon_text", t);
+		free(t);
+	}
+	buf_free(&b);
+	return o;
+}
+
+/* The shared context for (language, districts of s), built once. */
+static struct tv *
+newsletter_ctx(struct render *r, const struct newsletter *nl, const char *lang,
+    const struct subscriber *s)
+{
+	struct buf key;
+	size_t i;
+	struct nl_cache *c;
+
+	if (r->nl_serial != nl->serial) {
+		cache_clear(r);
+		r->nl_serial = nl->serial;
+	}
+	buf_init(&key);
+	buf_puts(&key, lang);
+	for (i = 0; i < s->ndistricts; i++) {
+		buf_putc(&key, '|');
+		buf_puts(&key, s->districts[i]);
+	}
+	for (i = 0; i < r->ncache; i++)
+		if (strcmp(r->cache[i].key, key.data) == 0) {
+			buf_free(&key);
+			return r->cache[i].ctx;
+		}
+	if (r->ncache < NL_CACHE)
+		c = &r->cache[r->ncache++];
+	else {
+		c = &r->cache[r->next];
+		r->next = (r->next + 1) % NL_CACHE;
+		free(c->key);
+		tv_free(c->ctx);
+	}
+	c->key = buf_steal(&key);
+	c->ctx = newsletter_tv(r, nl, lang, s);
+	return c->ctx;
+}
+
+int
+render_newsletter(struct render *r, const struct newsletter *nl,
+    const struct subscriber *s, struct rendered *out, char **errstr)
+{
+	const char *lang = mail_lang(r, s);
+	struct tv *stack[2];
+	int rc;
+
+	stack[0] = newsletter_ctx(r, nl, lang, s);
+	stack[1] = person_tv(r, lang, s);
+	rc = render_parts(r, "newsletter", lang, stack, 2, nl->subject, out,
+	    errstr);
+	tv_free(stack[1]);
+	return rc;
+}
+
+/* ---- event mails and notices ---- */
+
+static void
+add_change(struct tv *list, const char *label, const char *old,
+    const char *new, const char *none)
+{
+	struct tv *c = tv_object();
+
+	tv_set_str(c, "label", label);
+	tv_set_str(c, "old", old && *old ? old : none);
+	tv_set_str(c, "new", new && *new ? new : none);
+	tv_push(list, c);
+}
+
+static struct tv *
+changes_tv(const char *lang, const struct event *ev, const struct event *old)
+{
+	const struct words *w = words_for(lang);
+	struct tv *list = tv_list();
+	struct buf a, b;
+
+	buf_init(&a);
+	buf_init(&b);
+	if (old->start_utc != ev->start_utc || old->end_utc != ev->end_utc ||
+	    old->all_day != ev->all_day) {
+		when_text(lang, old, old->start_utc, &a);
+		when_text(lang, ev, ev->start_utc, &b);
+		add_change(list, w->label_start, a.data, b.data, w->label_none);
+	}
+	if ((old->location == NULL) != (ev->location == NULL) ||
+	    (old->location && strcmp(old->location, ev->location)))
+		add_change(list, w->label_location, old->location, ev->location,
+		    w->label_none);
+	if ((old->online_url == NULL) != (ev->online_url == NULL) ||
+	    (old->online_url && strcmp(old->online_url, ev->online_url)))
+		add_change(list, w->label_online, old->online_url,
+		    ev->online_url, w->label_none);
+	if ((old->rrule == NULL) != (ev->rrule == NULL) ||
+	    (old->rrule && strcmp(old->rrule, ev->rrule)))
+		add_change(list, w->label_rrule, old->rrule, ev->rrule,
+		    w->label_none);
+	if (strcmp(old->title, ev->title) != 0)
+		add_change(list, w->label_title, old->title, ev->title,
+		    w->label_none);
+	buf_free(&a);
+	buf_free(&b);
+	return list;
+}
+
+static char *
+lead_text(const char *lang, long lead)
+{
+	const struct words *w = words_for(lang);
+	long days = (lead + 43200) / 86400, hours = (lead + 1800) / 3600;
+
+	if (lead < 86400 - 3600 && hours >= 2)
+		return xasprintf(w->in_hours, hours);
+	if (lead < 2 * 3600)
+		return xstrdup(w->today);
+	if (days <= 1)
+		return xstrdup(w->tomorrow);
+	return xasprintf(w->in_days, days);
+}
+
+int
+render_event_mail(struct render *r, const char *name, const struct event *ev,
+    const struct event *old, long lead, const struct subscriber *s,
+    struct rendered *out, char **errstr)
+{
+	const char *lang = mail_lang(r, s);
+	struct tv *stack[2];
+	int rc;
+
+	stack[0] = base_tv(r, lang);
+	tv_set(stack[0], "event", event_tv(lang, ev, 0));
+	if (old != NULL) {
+		struct tv *ch = changes_tv(lang, ev, old);
+		tv_set(stack[0], "has_changes", tv_bool(tv_len(ch) > 0));
+		tv_set(stack[0], "changes", ch);
+	} else {
+		tv_set(stack[0], "has_changes", tv_bool(0));
+		tv_set(stack[0], "changes", tv_list());
+	}
+	if (strcmp(name, "reminder") == 0) {
+		char *t = lead_text(lang, lead);
+		tv_set_str(stack[0], "reminder_lead", t);
+		free(t);
+	}
+	stack[1] = person_tv(r, lang, s);
+	rc = render_parts(r, name, lang, stack, 2, NULL, out, errstr);
+	tv_free(stack[0]);
+	tv_free(stack[1]);
+	return rc;
+}
+
+int
+render_notice(struct render *r, const char *name, const struct subscriber *s,
+    struct rendered *out, char **errstr)
+{
+	const char *lang = mail_lang(r, s);
+	struct tv *stack[2];
+	int rc;
+
+	stack[0] = base_tv(r, lang);
+	stack[1] = person_tv(r, lang, s);
+	rc = render_parts(r, name, lang, stack, 2, NULL, out, errstr);
+	tv_free(stack[0]);
+	tv_free(stack[1]);
+	return rc;
+}
+
+/* ---- checking the names templates use ---- */
+
+struct keyset {
+	char **k;
+	size_t n;
+};
+
+static void
+keys_add(struct keyset *ks, const char *k)
+{
+	size_t i;
+
+	for (i = 0; i < ks->n; i++)
+		if (strcmp(ks->k[i], k) == 0)
+			return;
+	ks->k = xrealloc(ks->k, (ks->n + 1) * sizeof(char *));
+	ks->k[ks->n++] = xstrdup(k);
+}
+
+/* Every key at any depth of v. */
+static void
+keys_collect(struct keyset *ks, const struct tv *v)
+{
+	const struct tv *val;
+	const char *k;
+	size_t i;
+
+	if (tv_type(v) == TV_LIST)
+		for (i = 0; i < tv_len(v); i++)
+			keys_collect(ks, tv_at(v, i));
+	else if (tv_type(v) == TV_OBJECT)
+		for (i = 0; (k = tv_key_at(v, i, &val)) != NULL; i++) {
+			keys_add(ks, k);
+			keys_collect(ks, val);
+		}
+}
+
+struct name_check {
+	struct keyset *ks;
+	const char *file;
+	void (*fn)(void *arg, const char *msg);
+	void *arg;
+	int unknown;
+};
+
+static void
+check_name(void *arg, const char *name, int line, int col)
+{
+	struct name_check *nc = arg;
+	char *copy, *seg, *save = NULL, *msg;
+	size_t i;
+	int known = 1;
+
+	if (strcmp(name, ".") == 0 || strcmp(name, "subject") == 0)
+		return;
+	copy = xstrdup(name);
+	for (seg = strtok_r(copy, ".", &save); seg != NULL && known;
+	    seg = strtok_r(NULL, ".", &save)) {
+		known = 0;
+		for (i = 0; i < nc->ks->n; i++)
+			if (strcmp(nc->ks->k[i], seg) == 0)
+				known = 1;
+	}
+	free(copy);
+	if (known)
+		return;
+	msg = xasprintf("%s:%d:%d: warning: \"%s\" is not provided by this "
+	    "mail's context (it renders empty)", nc->file, line, col, name);
+	nc->fn(nc->arg, msg);
+	free(msg);
+	nc->unknown++;
+}
+
+static void
+sample_event(struct event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->uid = "check@rundbrief.invalid";
+	ev->kind = "training";
+	ev->title = "Check";
+	ev->description = "Text";
+	ev->location = "Ort";
+	ev->online_url = "https://example.org/";
+	ev->tzid = "Europe/Berlin";
+	ev->start_local = "2026-12-03 18:00";
+	ev->end_local = "2026-12-03 20:00";
+	ev->start_utc = 1796317200;
+	ev->end_utc = 1796324400;
+	ev->rrule = "FREQ=MONTHLY;COUNT=2";
+	ev->district = "Nord";
+	ev->status = "published";
+}
+
+int
+render_check_names(struct render *r, void (*fn)(void *arg, const char *msg),
+    void *arg)
+{
+	const char *const *langs = tmplset_languages(r->ts);
+	struct subscriber s;
+	struct newsletter nl;
+	struct event ev;
+	struct name_check nc;
+	time_t when;
+	char *dist[1] = { "Nord" }, *err = NULL;
+	size_t l, n, p, i;
+	int total = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.email = "check@rundbrief.invalid";
+	s.name = "Check";
+	s.token = "0";
+	s.districts = dist;
+	s.ndistricts = 1;
+	sample_event(&ev);
+	memset(&nl, 0, sizeof(nl));
+	nl.year = 2026;
+	nl.month = 12;
+	nl.to = 1798761600;
+	nl.editorial = "Text";
+	nl.events = &ev;
+	when = ev.start_utc;
+	nl.when = &when;
+	nl.nevents = 1;
+	for (l = 0; langs[l] != NULL; l++) {
+		s.language = (char *)langs[l];
+		for (n = 0; tmplset_names[n] != NULL; n++) {
+			struct keyset ks = { NULL, 0 };
+			struct tv *ctx[3];
+			const char *name = tmplset_names[n];
+
+			ctx[0] = base_tv(r, langs[l]);
+			ctx[1] = person_tv(r, langs[l], &s);
+			ctx[2] = strcmp(name, "newsletter") == 0 ?
+			    newsletter_tv(r, &nl, langs[l], &s) : tv_object();
+			tv_set(ctx[2], "event", event_tv(langs[l], &ev, 0));
+			tv_set(ctx[2], "changes", changes_tv(langs[l], &ev, &ev));
+			tv_set(ctx[2], "has_changes", tv_bool(1));
+			tv_set_str(ctx[2], "reminder_lead", "x");
+			{
+				struct tv *c = tv_object();
+				tv_set_str(c, "label", "");
+				tv_set_str(c, "old", "");
+				tv_set_str(c, "new", "");
+				tv_push((struct tv *)tv_get(ctx[2], "changes"), c);
+			}
+			for (i = 0; i < 3; i++)
+				keys_collect(&ks, ctx[i]);
+			for (p = 0; tmplset_parts[p] != NULL; p++) {
+				const struct tmpl *t = tmplset_get(r->ts, langs[l],
+				    name, tmplset_parts[p], NULL, &err);
+				if (t == NULL) {
+					free(err);
+					err = NULL;
+					continue;
+				}
+				nc.ks = &ks;
+				nc.file = name;
+				nc.fn = fn;
+				nc.arg = arg;
+				nc.unknown = 0;
+				{
+					char *f = xasprintf("%s/%s.%s", langs[l], name,
+					    tmplset_parts[p]);
+					nc.file = f;
+					tmpl_names(t, check_name, &nc);
+					free(f);
+				}
+				total += nc.unknown;
+			}
+			for (i = 0; i < 3; i++)
+				tv_free(ctx[i]);
+			for (i = 0; i < ks.n; i++)
+				free(ks.k[i]);
+			free(ks.k);
+		}
+	}
+	return total;
+}
+
+static void
+print_line(void *arg, const char *msg)
+{
+	fprintf((FILE *)arg, "%s\n", msg);
+}
+
+int
+render_check(const struct config *cfg, FILE *out)
+{
+	struct tmplset *ts = tmplset_new(cfg->templates, cfg->language);
+	struct render *r = render_new(cfg, ts);
+	int errors;
+
+	errors = tmplset_check(ts, print_line, out);
+	if (errors == 0)
+		render_check_names(r, print_line, out);
+	render_free(r);
+	tmplset_free(ts);
+	return errors;
+}

@@ -1,0 +1,450 @@
+/* Unit tests: template lookup, newsletter content and rendering. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "db.h"
+#include "district.h"
+#include "event.h"
+#include "ical.h"
+#include "newsletter.h"
+#include "render.h"
+#include "subscriber.h"
+#include "tmplset.h"
+#include "util.h"
+
+static char dir[] = "/tmp/rundbrief-test-render-XXXXXX";
+
+static void
+put(const char *rel, const char *text)
+{
+	char path[600], *p;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	for (p = path + strlen(dir) + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		mkdir(path, 0700);
+		*p = '/';
+	}
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static struct config *
+test_config(void)
+{
+	struct config *cfg = config_defaults();
+
+	free(cfg->database);
+	cfg->database = xasprintf("%s/db.sqlite", dir);
+	free(cfg->content);
+	cfg->content = xasprintf("%s/content", dir);
+	cfg->organisation = (free(cfg->organisation),
+	    xstrdup("Landkreis Beispiel"));
+	return cfg;
+}
+
+static struct subscriber *
+person(const char *name, const char *lang, const char *district)
+{
+	struct subscriber *s = xcalloc(1, sizeof(*s));
+
+	s->email = xstrdup("p@example.org");
+	s->name = xstrdup(name);
+	s->language = xstrdup(lang);
+	s->status = xstrdup("active");
+	s->token = xstrdup("00112233445566778899aabbccddeeff");
+	if (district != NULL) {
+		s->districts = xcalloc(1, sizeof(char *));
+		s->districts[0] = xstrdup(district);
+		s->ndistricts = 1;
+	}
+	return s;
+}
+
+static void
+test_shipped_templates_parse(void **state)
+{
+	struct config *cfg = test_config();
+	FILE *out = tmpfile();
+	char buf[4096] = "";
+	int errors;
+
+	(void)state;
+	errors = render_check(cfg, out);
+	rewind(out);
+	fread(buf, 1, sizeof(buf) - 1, out);
+	fclose(out);
+	if (errors != 0 || buf[0] != '\0')
+		fail_msg("shipped templates: %d errors:\n%s", errors, buf);
+	config_free(cfg);
+}
+
+static void
+test_override_and_language_fallback(void **state)
+{
+	struct config *cfg = test_config();
+	struct tmplset *ts;
+	struct render *r;
+	struct rendered m;
+	struct subscriber *de = person("Anna", "de", NULL),
+	    *en = person("Olena", "en", NULL), *uk = person("Ivan", "uk", NULL);
+	char *err = NULL;
+
+	(void)state;
+	put("override/de/welcome.subject.mustache",
+	    "Eigener Betreff für {{subscriber.name}}\n");
+	cfg->templates = xasprintf("%s/override", dir);
+	ts = tmplset_new(cfg->templates, "de");
+	r = render_new(cfg, ts);
+
+	assert_int_equal(render_notice(r, "welcome", de, &m, &err), 0);
+	assert_string_equal(m.subject, "Eigener Betreff für Anna");
+	assert_string_equal(m.lang, "de");
+	assert_non_null(strstr(m.html.data, "lang=\"de\""));
+	assert_true(m.text.len > 0); /* built-in text part */
+	rendered_free(&m);
+
+	/* English has no override: the built-in English subject */
+	assert_int_equal(render_notice(r, "welcome", en, &m, &err), 0);
+	assert_string_equal(m.lang, "en");
+	assert_null(strstr(m.subject, "Eigener"));
+	assert_non_null(strstr(m.html.data, "lang=\"en\""));
+	rendered_free(&m);
+
+	/* Ukrainian has no templates: the default language */
+	assert_int_equal(render_notice(r, "welcome", uk, &m, &err), 0);
+	assert_string_equal(m.lang, "de");
+	assert_string_equal(m.subject, "Eigener Betreff für Ivan");
+	rendered_free(&m);
+
+	render_free(r);
+	tmplset_free(ts);
+	subscriber_free(de);
+	subscriber_free(en);
+	subscriber_free(uk);
+	config_free(cfg);
+}
+
+static void
+test_template_errors_name_file_line_column(void **state)
+{
+	struct config *cfg = test_config();
+	struct tmplset *ts;
+	struct subscriber *s = person("Anna", "de", NULL);
+	struct render *r;
+	struct rendered m;
+	char *err = NULL, want[700];
+	FILE *out;
+	char buf[4096] = "";
+
+	(void)state;
+	put("broken/de/unsubscribed.html.mustache",
+	    "<p>\n  {{#subscriber}}\n    {{name}}\n");
+	put("broken/de/confirm.txt.mustache", "Hallo {{> nosuchpartial}}\n");
+	free(cfg->templates);
+	cfg->templates = xasprintf("%s/broken", dir);
+	ts = tmplset_new(cfg->templates, "de");
+	r = render_new(cfg, ts);
+	assert_int_equal(render_notice(r, "unsubscribed", s, &m, &err), -1);
+	snprintf(want, sizeof(want), "%s/broken/de/unsubscribed.html.mustache:",
+	    dir);
+	assert_non_null(strstr(err, want));
+	assert_non_null(strstr(err, "unclosed section \"subscriber\" "
+	    "(opened at 2:3)"));
+	free(err);
+	err = NULL;
+	assert_int_equal(render_notice(r, "confirm", s, &m, &err), -1);
+	snprintf(want, sizeof(want), "%s/broken/de/confirm.txt.mustache:1:7: "
+	    "unknown partial \"nosuchpartial\"", dir);
+	assert_non_null(strstr(err, want));
+	free(err);
+	render_free(r);
+	tmplset_free(ts);
+
+	/* rundbrief check reports both, and warns about unknown names */
+	put("broken/en/welcome.txt.mustache", "Hi {{subscriber.nmae}}\n");
+	out = tmpfile();
+	assert_int_equal(render_check(cfg, out), 2);
+	rewind(out);
+	fread(buf, 1, sizeof(buf) - 1, out);
+	fclose(out);
+	assert_non_null(strstr(buf, "unsubscribed.html.mustache"));
+	assert_non_null(strstr(buf, "confirm.txt.mustache:1:7"));
+	subscriber_free(s);
+	config_free(cfg);
+}
+
+static void
+test_unknown_name_warning(void **state)
+{
+	struct config *cfg = test_config();
+	FILE *out = tmpfile();
+	char buf[4096] = "";
+
+	(void)state;
+	put("typo/en/welcome.txt.mustache", "Hi {{subscriber.nmae}},\n"
+	    "{{> footer}}\n");
+	free(cfg->templates);
+	cfg->templates = xasprintf("%s/typo", dir);
+	assert_int_equal(render_check(cfg, out), 0); /* a warning only */
+	rewind(out);
+	fread(buf, 1, sizeof(buf) - 1, out);
+	fclose(out);
+	assert_non_null(strstr(buf, "en/welcome.txt:1:4: warning: "
+	    "\"subscriber.nmae\""));
+	config_free(cfg);
+}
+
+/* Adds a published event; returns its id. */
+static int64_t
+add_event(struct db *db, const char *kind, const char *title,
+    const char *start, const char *end, const char *district,
+    const char *rrule, int publish)
+{
+	struct event_fields f;
+	int64_t id;
+	char *err = NULL;
+
+	memset(&f, 0, sizeof(f));
+	f.capacity = -1;
+	f.all_day = end == NULL && strlen(start) == 10;
+	f.kind = kind;
+	f.title = title;
+	f.start = start;
+	f.end = end;
+	f.district = district;
+	f.rrule = rrule;
+	f.description = "Mit **Anmeldung**.";
+	if (event_add(db, "Europe/Berlin", "example.org", &f, &id, &err) < 0)
+		fail_msg("event_add %s: %s", title, err);
+	if (publish == 1)
+		assert_int_equal(event_publish(db, id, &err), 0);
+	if (publish == 2) {
+		assert_int_equal(event_publish(db, id, &err), 0);
+		assert_int_equal(event_cancel(db, id, &err), 0);
+	}
+	return id;
+}
+
+static void
+test_newsletter_events_per_district(void **state)
+{
+	struct config *cfg = test_config();
+	struct tmplset *ts = tmplset_new(NULL, "de");
+	struct render *r = render_new(cfg, ts);
+	struct subscriber *nord = person("Anna", "de", "Nord"),
+	    *sued = person("Mehmet", "en", "Süd"), *none = person("", "de", NULL);
+	struct newsletter nl;
+	struct rendered m;
+	struct db *db;
+	char *err = NULL;
+	const char *p, *q;
+	time_t now;
+
+	(void)state;
+	assert_int_equal(db_open(cfg->database, DB_OPEN_MIGRATE, &db, &err), 0);
+	district_add(db, "Nord", &err);
+	district_add(db, "Süd", &err);
+	add_event(db, "volunteer_fair", "Messe Süd", "2026-12-10 14:00",
+	    "2026-12-10 18:00", "Süd", NULL, 1);
+	add_event(db, "welcome_conference", "Konferenz <Kreis>",
+	    "2026-12-05 10:00", "2026-12-05 13:00", NULL, NULL, 1);
+	add_event(db, "network_meeting", "Treffen Nord", "2026-12-03 19:00",
+	    "2026-12-03 21:00", "Nord", NULL, 1);
+	add_event(db, "training", "Entwurf", "2026-12-04 10:00", NULL, NULL,
+	    NULL, 0);
+	add_event(db, "training", "Abgesagt", "2026-12-04 11:00", NULL, NULL,
+	    NULL, 2);
+	add_event(db, "training", "Vorbei", "2026-11-20 10:00", NULL, NULL,
+	    NULL, 1);
+	add_event(db, "training", "Zu spät", "2027-02-20 10:00", NULL, NULL,
+	    NULL, 1);
+	add_event(db, "deadline", "Antragsfrist", "2026-12-20", NULL, NULL,
+	    NULL, 1);
+	add_event(db, "training", "Selbstfürsorge", "2026-06-09 18:00",
+	    "2026-06-09 20:00", "Nord", "FREQ=MONTHLY;BYDAY=2TU", 1);
+	/* the newsletter of December 2026, made on 1 December */
+	assert_int_equal(ical_local_to_utc("Europe/Berlin", "2026-12-01 09:00",
+	    &now), 0);
+	assert_int_equal(newsletter_load(cfg, db, 2026, 12, now, &nl, &err), 0);
+	assert_int_equal(nl.nevents, 5);
+	assert_null(nl.editorial);
+
+	assert_int_equal(render_newsletter(r, &nl, nord, &m, &err), 0);
+	/* Nord: county-wide + Nord, grouped by kind, in kind order */
+	p = m.text.data;
+	assert_non_null(q = strstr(p, "Konferenz <Kreis>"));
+	assert_non_null(q = strstr(q, "Treffen Nord"));
+	assert_non_null(strstr(p, "Selbstfürsorge"));
+	assert_non_null(strstr(p, "Dienstag, 8. Dezember 2026, 18:00"));
+	assert_non_null(strstr(p, "Antragsfrist"));
+	assert_null(strstr(p, "Messe Süd"));
+	assert_null(strstr(p, "Entwurf"));
+	assert_null(strstr(p, "Abgesagt"));
+	assert_null(strstr(p, "Vorbei"));
+	assert_null(strstr(p, "Zu spät"));
+	assert_true(strstr(p, "Willkommenskonferenz") < strstr(p, "Treffen Nord"));
+	assert_true(strstr(p, "Treffen Nord") < strstr(p, "Antragsfrist"));
+	assert_non_null(strstr(p, "Hallo Anna,"));
+	assert_non_null(strstr(p, "Dezember 2026"));
+	/* HTML: escaped title, never raw markup from data */
+	assert_non_null(strstr(m.html.data, "Konferenz &lt;Kreis&gt;"));
+	assert_null(strstr(m.html.data, "<Kreis>"));
+	assert_non_null(strstr(m.html.data, "<strong>Anmeldung</strong>"));
+	/* the unsubscribe address with the token, in both parts */
+	assert_non_null(strstr(m.text.data, "00112233445566778899aabbccddeeff"));
+	assert_non_null(strstr(m.html.data, "00112233445566778899aabbccddeeff"));
+	rendered_free(&m);
+
+	/* Süd, in English: county-wide + Süd */
+	assert_int_equal(render_newsletter(r, &nl, sued, &m, &err), 0);
+	p = m.text.data;
+	assert_non_null(strstr(p, "Messe Süd"));
+	assert_non_null(strstr(p, "Konferenz <Kreis>"));
+	assert_null(strstr(p, "Treffen Nord"));
+	assert_null(strstr(p, "Selbstfürsorge"));
+	assert_non_null(strstr(p, "Thursday, 10 December 2026, 2:00"));
+	assert_non_null(strstr(p, "December 2026"));
+	rendered_free(&m);
+
+	/* no districts: county-wide only, neutral salutation */
+	assert_int_equal(render_newsletter(r, &nl, none, &m, &err), 0);
+	assert_non_null(strstr(m.text.data, "Hallo,"));
+	assert_null(strstr(m.text.data, "Messe Süd"));
+	assert_null(strstr(m.text.data, "Treffen Nord"));
+	assert_non_null(strstr(m.text.data, "Antragsfrist"));
+	rendered_free(&m);
+	newsletter_free(&nl);
+
+	/* an editorial with front matter sets the subject */
+	put("content/2026-12.md", "---\nsubject: Rundbrief Advent\n---\n"
+	    "# Liebe Ehrenamtliche\n\nDanke für alles!\n");
+	assert_int_equal(newsletter_load(cfg, db, 2026, 12, now, &nl, &err), 0);
+	assert_int_equal(render_newsletter(r, &nl, nord, &m, &err), 0);
+	assert_string_equal(m.subject, "Rundbrief Advent");
+	assert_non_null(strstr(m.html.data, "<h1>Liebe Ehrenamtliche</h1>"));
+	assert_non_null(strstr(m.text.data, "Danke für alles!"));
+	rendered_free(&m);
+	newsletter_free(&nl);
+
+	/* require_editorial without a file is an error naming it */
+	cfg->require_editorial = 1;
+	assert_int_equal(newsletter_load(cfg, db, 2027, 1, now, &nl, &err), -1);
+	assert_non_null(strstr(err, "2027-01.md"));
+	free(err);
+
+	db_close(db);
+	render_free(r);
+	tmplset_free(ts);
+	subscriber_free(nord);
+	subscriber_free(sued);
+	subscriber_free(none);
+	config_free(cfg);
+}
+
+static void
+test_event_mails(void **state)
+{
+	struct config *cfg = test_config();
+	struct tmplset *ts = tmplset_new(NULL, "de");
+	struct render *r = render_new(cfg, ts);
+	struct subscriber *s = person("Anna \"<b>\" Schmidt", "de", NULL);
+	struct event ev, old;
+	struct rendered m;
+	char *err = NULL;
+	static const char *const names[] = { "invitation", "update",
+		"cancellation", "reminder" };
+	size_t i;
+
+	(void)state;
+	memset(&ev, 0, sizeof(ev));
+	ev.uid = "u@example.org";
+	ev.kind = "training";
+	ev.title = "Schulung <script>alert(1)</script>";
+	ev.description = "Bitte <b>pünktlich</b>.";
+	ev.location = "Raum \"A\"";
+	ev.online_url = "https://meet.example.org/x?a=1&b=\"2\"";
+	ev.tzid = "Europe/Berlin";
+	ev.start_local = "2026-12-03 18:00";
+	ev.end_local = "2026-12-03 20:00";
+	ev.start_utc = 1796317200;
+	ev.end_utc = 1796324400;
+	ev.status = "published";
+	old = ev;
+	old.start_local = "2026-12-02 18:00";
+	old.end_local = "2026-12-02 20:00";
+	old.start_utc = ev.start_utc - 86400;
+	old.end_utc = ev.end_utc - 86400;
+	old.location = "Raum B";
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(render_event_mail(r, names[i], &ev,
+		    i == 1 ? &old : NULL, 86400, s, &m, &err), 0);
+		assert_non_null(strstr(m.text.data, "Donnerstag, 3. Dezember "
+		    "2026, 18:00–20:00 Uhr"));
+		assert_null(strstr(m.html.data, "<script>"));
+		assert_null(strstr(m.html.data, "<b>"));
+		assert_null(strstr(m.html.data, "\"<b>\""));
+		assert_non_null(strstr(m.html.data, "&lt;script&gt;"));
+		assert_null(strstr(m.html.data, "b=\"2\""));
+		assert_null(strchr(m.subject, '\n'));
+		if (i == 1) {
+			assert_non_null(strstr(m.text.data, "Mittwoch, 2. Dezember "
+			    "2026"));
+			assert_non_null(strstr(m.text.data, "Raum B"));
+		}
+		if (i == 3)
+			assert_non_null(strstr(m.subject, "morgen"));
+		rendered_free(&m);
+	}
+	render_free(r);
+	tmplset_free(ts);
+	subscriber_free(s);
+	config_free(cfg);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[600];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ical_cleanup();
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shipped_templates_parse),
+		cmocka_unit_test(test_override_and_language_fallback),
+		cmocka_unit_test(test_template_errors_name_file_line_column),
+		cmocka_unit_test(test_unknown_name_warning),
+		cmocka_unit_test(test_newsletter_events_per_district),
+		cmocka_unit_test(test_event_mails),
+	};
+
+	return cmocka_run_group_tests_name("render", tests, setup, teardown);
+}
