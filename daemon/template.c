@@ -21,11 +21,11 @@ struct parser {
 	struct unit	*u;
 	const char	*src;
 	size_t		 len;
-	const char	*otag, *ctag;	/* current delimiters (in src or static) */
+	const char	*otag, *ctag;	/* delimiters, in src or static */
 	size_t		 olen, clen;
 	size_t		 cpos;		/* line/col cursor: position ... */
 	uint32_t	 line, col;	/* ... and its line and column */
-	size_t		*open;		/* indexes of the unclosed section ops */
+	size_t		*open;		/* indexes of unclosed section ops */
 	size_t		 nopen, capopen;
 	char		**errstr;
 };

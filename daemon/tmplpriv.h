@@ -43,7 +43,7 @@ struct name {
 
 struct op {
 	uint8_t		 kind;		/* enum op_kind */
-	uint8_t		 bol;		/* first on its line: gets indentation */
+	uint8_t		 bol;		/* first on its line: is indented */
 	uint8_t		 standalone;	/* partial tags: alone on their line */
 	uint32_t	 line, col;	/* of the tag, 1-based */
 	size_t		 end;		/* ops with a body: index after it */
@@ -55,7 +55,7 @@ struct op {
 
 /* One parsed source: the template itself or one partial. */
 struct unit {
-	char		*name;		/* partial name; NULL for the template */
+	char		*name;		/* partial's name; template: NULL */
 	char		*file;		/* for error messages */
 	char		*src;
 	size_t		 len;

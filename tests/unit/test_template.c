@@ -78,8 +78,9 @@ assert_parse_error(const char *src, struct partials *ps, const char *want)
 	struct tmpl *t;
 	char *err = NULL;
 
-	t = tmpl_parse(src, strlen(src), "templates/de/newsletter.html.mustache",
-	    TMPL_HTML, ps != NULL ? get_partial : NULL, ps, &err);
+	t = tmpl_parse(src, strlen(src),
+	    "templates/de/newsletter.html.mustache", TMPL_HTML,
+	    ps != NULL ? get_partial : NULL, ps, &err);
 	assert_null(t);
 	assert_non_null(err);
 	assert_string_equal(err, want);
@@ -93,7 +94,8 @@ test_html_escaping(void **state)
 	char *out;
 
 	(void)state;
-	tv_set_str(ctx, "url", "https://x.example/?a=1&b=2\" onmouseover=\"evil()");
+	tv_set_str(ctx, "url",
+	    "https://x.example/?a=1&b=2\" onmouseover=\"evil()");
 	tv_set_str(ctx, "t", "it's' onclick='evil()");
 	tv_set_str(ctx, "name", "<script>alert(\"x\")</script>");
 	out = render("<a href=\"{{url}}\" title='{{t}}'>{{name}}</a>", ctx);
@@ -188,8 +190,9 @@ test_errors(void **state)
 	(void)state;
 	ps.list = list;
 	/* The unclosed section is reported at the end of file. */
-	assert_parse_error("<h1>{{title}}</h1>\n\n  {{#events}}\n<p>{{x}}</p>\n",
-	    NULL, "templates/de/newsletter.html.mustache:5:1: unclosed "
+	assert_parse_error(
+	    "<h1>{{title}}</h1>\n\n  {{#events}}\n<p>{{x}}</p>\n", NULL,
+	    "templates/de/newsletter.html.mustache:5:1: unclosed "
 	    "section \"events\" (opened at 3:3)");
 	/* Columns count characters, not bytes. */
 	assert_parse_error("Grüße, {{#a}}\näöü {{/b}}", NULL,
@@ -239,11 +242,13 @@ test_partials(void **state)
 		"node", NULL, "{{name}}({{#kids}}{{>node}}{{/kids}})",
 		"self", NULL, "x{{>self}}",
 		"two", NULL, "{{#n}}{{>two}}{{>two}}{{/n}}",
+		"items", NULL, "{{#items}}\n- {{.}}\n  {{>more}}\n{{/items}}\n",
+		"more", NULL, "({{.}})\n",
 		NULL
 	};
 	struct partials ps = { list, 0, -1 };
 	const struct tv *stack[1];
-	struct tv *ctx = tv_object(), *kids, *kid, *deep, *o;
+	struct tv *ctx = tv_object(), *kids, *kid, *deep, *o, *l;
 	struct tmpl *t;
 	struct buf out;
 	char *s;
@@ -259,6 +264,17 @@ test_partials(void **state)
 	free(s);
 	s = render_mode("<div>\n  {{>footer}}\n</div>", TMPL_HTML, ctx, &ps);
 	assert_string_equal(s, "<div>\n  <hr>\n  Helferkreis\n</div>");
+	free(s);
+
+	/* Indentation adds up through nested standalone partials and is
+	 * not applied inside values. */
+	l = tv_list();
+	tv_push(l, tv_string("a"));
+	tv_push(l, tv_string("b\nc"));
+	tv_set(ctx, "items", l);
+	s = render_mode("<ul>\n  {{>items}}\n</ul>\n", TMPL_TEXT, ctx, &ps);
+	assert_string_equal(s, "<ul>\n  - a\n    (a)\n  - b\nc\n    (b\nc)\n"
+	    "</ul>\n");
 	free(s);
 
 	/* A recursive partial. */
