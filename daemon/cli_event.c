@@ -26,6 +26,8 @@ static const char event_usage[] =
     "  cancel ID\n"
     "  list [--from DATE] [--to DATE] [--format table|tsv|json]\n"
     "  show ID [--format table|tsv|json]\n"
+    "  ics [ID…] [--output FILE] [--from DATE] [--to DATE]\n"
+    "      a METHOD:PUBLISH calendar of published events (for a website)\n"
     "\n"
     "Kinds: welcome_conference, volunteer_fair, training, network_meeting,\n"
     "deadline, other. Dates are local time in the configured time zone;\n"
@@ -406,6 +408,8 @@ cli_event(struct cli *c, int argc, char **argv)
 		return cmd_list(c, argc, argv);
 	if (!strcmp(cmd, "show"))
 		return cmd_show(c, argc, argv);
+	if (!strcmp(cmd, "ics"))
+		return cli_ics(c, argc, argv);
 	cli_err("unknown command 'event %s'", cmd);
 	fputs(event_usage, stderr);
 	return EX_USAGE;
