@@ -38,7 +38,10 @@ int cli_subscriber(struct cli *c, int argc, char **argv);
 int cli_import(struct cli *c, int argc, char **argv);
 int cli_district(struct cli *c, int argc, char **argv);
 int cli_event(struct cli *c, int argc, char **argv);
+int cli_ics(struct cli *c, int argc, char **argv);
 int cli_sample(struct cli *c, int argc, char **argv);
 int cli_preview(struct cli *c, int argc, char **argv);
+int cli_newsletter(struct cli *c, int argc, char **argv);
+int cli_queue(struct cli *c, int argc, char **argv);
 
 #endif

@@ -11,23 +11,25 @@
 #include "db.h"
 #include "event.h"
 #include "ical.h"
+#include "deliver.h"
+#include "mailing.h"
 #include "newsletter.h"
 #include "render.h"
 #include "subscriber.h"
-#include "tmplset.h"
 #include "util.h"
 
 static const char usage[] =
     "usage: rundbrief preview newsletter [--month YYYY-MM] [--subscriber EMAIL]\n"
-    "                                    [--format text|html]\n"
+    "                                    [--format text|html|eml]\n"
     "       rundbrief preview invitation|update|cancellation|reminder EVENT_ID\n"
-    "                                    [--subscriber EMAIL] [--format text|html]\n"
+    "                                    [--subscriber EMAIL] [--format text|html|eml]\n"
     "       rundbrief preview confirm|welcome|unsubscribed [--subscriber EMAIL]\n"
-    "                                    [--format text|html]\n"
+    "                                    [--format text|html|eml]\n"
     "\n"
     "Prints the mail as that subscriber would receive it (default: the first\n"
     "active subscriber, or a made-up one). --format text (the default) prints\n"
-    "the subject and the plain-text part; html prints the HTML part.\n";
+    "the subject and the plain-text part; html prints the HTML part; eml the\n"
+    "complete message with all headers and parts.\n";
 
 /* A stand-in when the database has nobody to preview for. */
 static struct subscriber *
@@ -89,13 +91,13 @@ cli_preview(struct cli *c, int argc, char **argv)
 	};
 	const char *month = NULL, *email = NULL, *what;
 	struct subscriber *s = NULL;
-	struct tmplset *ts = NULL;
-	struct render *r = NULL;
-	struct rendered m;
+	struct mailing *m = NULL;
 	struct event *ev = NULL;
 	char *err = NULL, *end;
-	int ch, html = 0, rc, year, mon;
+	enum { FMT_TEXT, FMT_HTML, FMT_EML } format = FMT_TEXT;
+	int ch, rc, year = 0, mon = 0;
 	long long id = 0;
+	time_t now = time(NULL);
 
 	optind = 0;
 	opterr = 0;
@@ -105,9 +107,11 @@ cli_preview(struct cli *c, int argc, char **argv)
 		case 's': email = optarg; break;
 		case 'f':
 			if (strcmp(optarg, "html") == 0)
-				html = 1;
+				format = FMT_HTML;
+			else if (strcmp(optarg, "eml") == 0)
+				format = FMT_EML;
 			else if (strcmp(optarg, "text") != 0) {
-				cli_err("--format must be text or html");
+				cli_err("--format must be text, html or eml");
 				return EX_USAGE;
 			}
 			break;
@@ -150,11 +154,7 @@ cli_preview(struct cli *c, int argc, char **argv)
 	} else if (subscriber_each(c->db, "active", NULL, first_active, &s) < 0 ||
 	    s == NULL)
 		s = sample_person(c->cfg);
-	ts = tmplset_new(c->cfg->templates, c->cfg->language);
-	r = render_new(c->cfg, ts);
 	if (strcmp(what, "newsletter") == 0) {
-		struct newsletter nl;
-		time_t now = time(NULL);
 		struct tm tm;
 
 		if (month == NULL) {
@@ -166,39 +166,44 @@ cli_preview(struct cli *c, int argc, char **argv)
 			rc = EX_USAGE;
 			goto out;
 		}
-		if (newsletter_load(c->cfg, c->db, year, mon, now, &nl,
-		    &err) < 0) {
-			cli_err("%s", err);
-			rc = EX_DATAERR;
-			goto out;
+	} else if (id > 0 && (rc = event_get(c->db, id, &ev)) != 0) {
+		cli_err("no event %lld", id);
+		rc = EX_DATAERR;
+		goto out;
+	}
+	if (mailing_preview(c->cfg, c->db, what, year, mon, ev, now, &m,
+	    &err) < 0) {
+		cli_err("%s", err);
+		rc = EX_DATAERR;
+		goto out;
+	}
+	if (format == FMT_EML) {
+		struct buf eml;
+
+		buf_init(&eml);
+		rc = deliver_compose(c->cfg, m, s, &eml, NULL, &err);
+		if (rc == 0)
+			fwrite(eml.data, 1, eml.len, stdout);
+		buf_free(&eml);
+	} else {
+		struct mailing_msg mm;
+
+		rc = mailing_render(m, s, &mm, &err);
+		if (rc == 0) {
+			print(&mm.r, format == FMT_HTML);
+			mailing_msg_free(&mm);
 		}
-		rc = render_newsletter(r, &nl, s, &m, &err);
-		newsletter_free(&nl);
-	} else if (id > 0) {
-		if ((rc = event_get(c->db, id, &ev)) != 0) {
-			cli_err("no event %lld", id);
-			rc = EX_DATAERR;
-			goto out;
-		}
-		rc = render_event_mail(r, what, ev, !strcmp(what, "update") ? ev :
-		    NULL, c->cfg->n_reminder_offsets ?
-		    c->cfg->reminder_offsets[c->cfg->n_reminder_offsets - 1] :
-		    86400, s, &m, &err);
-	} else
-		rc = render_notice(r, what, s, &m, &err);
+	}
 	if (rc < 0) {
 		cli_err("%s", err);
 		rc = EX_DATAERR;
 		goto out;
 	}
-	print(&m, html);
-	rendered_free(&m);
 	rc = 0;
 out:
 	free(err);
 	event_free(ev);
 	subscriber_free(s);
-	render_free(r);
-	tmplset_free(ts);
+	mailing_free(m);
 	return rc;
 }

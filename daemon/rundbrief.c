@@ -14,6 +14,7 @@
 #include "ical.h"
 #include "log.h"
 #include "render.h"
+#include "smtp.h"
 
 static const char usage[] =
     "usage: rundbrief [-c FILE] [-v] COMMAND …\n"
@@ -22,8 +23,10 @@ static const char usage[] =
     "  check         check the configuration and the templates\n"
     "  subscriber …  add, import, list, show, set, unsubscribe, forget, export\n"
     "  district …    add, list\n"
-    "  event …       add, update, publish, cancel, list, show\n"
+    "  event …       add, update, publish, cancel, list, show, ics\n"
     "  preview …     print a mail as a subscriber would receive it\n"
+    "  newsletter send  make this month's newsletter and queue it\n"
+    "  queue …       show, run, retry or cancel what is queued\n"
     "  sample        fill the database with a small sample\n"
     "\n"
     "  -c FILE  configuration (default: $RUNDBRIEF_CONFIG, else\n"
@@ -43,6 +46,7 @@ int
 main(int argc, char **argv)
 {
 	const char *cfgpath = NULL, *cmd;
+	char *err = NULL;
 	struct cli c;
 	int ch, rc;
 
@@ -70,6 +74,12 @@ main(int argc, char **argv)
 	c.fmt = OUT_TABLE;
 	if (config_load(cfgpath, &c.cfg) < 0)
 		return EX_CONFIG;
+	if (smtp_global_init(&err) < 0) {
+		fprintf(stderr, "rundbrief: %s\n", err);
+		free(err);
+		config_free(c.cfg);
+		return EX_SOFTWARE;
+	}
 	if (!strcmp(cmd, "init"))
 		rc = cli_init(&c, argc, argv);
 	else if (!strcmp(cmd, "check")) {
@@ -81,7 +91,11 @@ main(int argc, char **argv)
 			rc = 0;
 		}
 	} else if (!strcmp(cmd, "preview"))
-		rc = cli_preview(&c, argc, argv); else if (!strcmp(cmd, "subscriber"))
+		rc = cli_preview(&c, argc, argv);
+	else if (!strcmp(cmd, "newsletter"))
+		rc = cli_newsletter(&c, argc, argv);
+	else if (!strcmp(cmd, "queue"))
+		rc = cli_queue(&c, argc, argv); else if (!strcmp(cmd, "subscriber"))
 		rc = cli_subscriber(&c, argc, argv);
 	else if (!strcmp(cmd, "district"))
 		rc = cli_district(&c, argc, argv);
@@ -97,5 +111,6 @@ main(int argc, char **argv)
 	db_close(c.db);
 	config_free(c.cfg);
 	ical_cleanup();
+	smtp_global_cleanup();
 	return rc;
 }

@@ -1,37 +1,50 @@
 /*
- * rundbriefd: the daemon. Single-threaded; it sleeps until the next due
- * moment or a signal. Signal handlers only set flags.
- *
- * This version loads and checks the configuration, creates or upgrades the
- * database and waits; the newsletter schedule, reminders and delivery are
- * driven from here as those modules arrive.
+ * rundbriefd: the daemon. Single-threaded: it delivers what the outbox has
+ * due, then sleeps until the next due moment, a change of the database
+ * (inotify on its directory: `rundbrief newsletter send` wakes it at once)
+ * or a signal. Signal handlers only set flags. An idle daemon uses no CPU.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "db.h"
+#include "deliver.h"
 #include "ical.h"
 #include "log.h"
+#include "outbox.h"
 #include "render.h"
 #include "sdnotify.h"
+#include "smtp.h"
+#include "util.h"
+
+/* Longest sleep without looking (in case a change was not noticed). */
+#define MAX_SLEEP 600
+/* Back-off when the mail server cannot be reached. */
+#define SERVER_DOWN_WAIT 60
 
 static volatile sig_atomic_t got_term, got_hup;
+static struct deliver *current;
 
 static void
 on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		got_hup = 1;
-	else
+	else {
 		got_term = 1;
+		if (current != NULL)
+			deliver_stop(current);
+	}
 }
 
 static void
@@ -41,7 +54,7 @@ usage(FILE *fp)
 	    "  -c FILE  configuration (default: $RUNDBRIEF_CONFIG, else "
 	    RUNDBRIEF_SYSCONFDIR "/rundbrief/rundbrief.ini,\n"
 	    "           else the embedded defaults)\n"
-	    "  -n       check the configuration and exit\n"
+	    "  -n       check the configuration and templates, and exit\n"
 	    "  -f       stay in the foreground (always true; for symmetry)\n"
 	    "  -v       debug logging\n");
 }
@@ -52,26 +65,122 @@ status(struct db *db)
 	sqlite3_stmt *st = db_stmt(db, "SELECT"
 	    " (SELECT count(*) FROM subscribers WHERE status = 'active'),"
 	    " (SELECT count(*) FROM events WHERE status = 'published'"
-	    "  AND (end_utc >= ?1 OR rrule IS NOT NULL))");
+	    "  AND (end_utc >= ?1 OR rrule IS NOT NULL)),"
+	    " (SELECT count(*) FROM outbox WHERE state IN ('queued','deferred'))");
 
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
 	if (sqlite3_step(st) == SQLITE_ROW)
 		log_info("%lld active subscribers, %lld upcoming published "
-		    "events", (long long)sqlite3_column_int64(st, 0),
-		    (long long)sqlite3_column_int64(st, 1));
+		    "events, %lld messages queued",
+		    (long long)sqlite3_column_int64(st, 0),
+		    (long long)sqlite3_column_int64(st, 1),
+		    (long long)sqlite3_column_int64(st, 2));
 	sqlite3_reset(st);
+}
+
+/* Watches the database's directory; -1 if inotify is not available. */
+static int
+watch_db(const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int fd;
+
+	if (slash == NULL) {
+		free(dir);
+		dir = xstrdup(".");
+	} else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd >= 0 && inotify_add_watch(fd, dir, IN_MODIFY | IN_CREATE |
+	    IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+		log_warn("inotify on %s (falling back to periodic checks)", dir);
+		close(fd);
+		fd = -1;
+	}
+	free(dir);
+	return fd;
+}
+
+static void
+drain(int fd)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	while (fd >= 0 && read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+static void
+log_round(const struct deliver_stats *st)
+{
+	if (st->sent || st->deferred || st->failed || st->skipped)
+		log_info("delivered: sent %ld, deferred %ld, failed %ld, "
+		    "skipped %ld", st->sent, st->deferred, st->failed,
+		    st->skipped);
+}
+
+/* Seconds until the next thing to do (bounded). */
+static int
+sleep_ms(struct db *db, time_t not_before, unsigned long long wd)
+{
+	time_t now = time(NULL), due = outbox_next_due(db);
+	long s = MAX_SLEEP;
+
+	if (due != 0)
+		s = due > now ? (long)(due - now) : 0;
+	if (not_before > now && s < not_before - now)
+		s = (long)(not_before - now);
+	if (s > MAX_SLEEP)
+		s = MAX_SLEEP;
+	if (wd && (unsigned long long)s * 1000000ULL > wd / 2)
+		return (int)(wd / 2000);
+	return (int)(s * 1000);
+}
+
+static void
+reload(struct config **cfg, struct db *db)
+{
+	struct config *fresh;
+	char *err = NULL;
+	struct deliver *d;
+
+	sdnotify("RELOADING=1");
+	if (config_load((*cfg)->path, &fresh) < 0 ||
+	    render_check(fresh, stderr) > 0) {
+		log_warnx("reload: the new configuration or templates have "
+		    "errors (above); keeping the old ones");
+		if (fresh != NULL)
+			config_free(fresh);
+	} else if ((d = deliver_new(fresh, db, &err)) == NULL) {
+		log_warnx("reload: %s; keeping the old configuration", err);
+		free(err);
+		config_free(fresh);
+	} else {
+		deliver_free(current);
+		current = d;
+		config_free(*cfg);
+		*cfg = fresh;
+		log_info("reloaded configuration");
+	}
+	sdnotify("READY=1");
 }
 
 int
 main(int argc, char **argv)
 {
 	const char *cfgpath = NULL;
-	struct config *cfg, *fresh;
+	struct config *cfg;
 	struct sigaction sa;
+	struct deliver_stats st;
+	struct pollfd pfd;
 	struct db *db;
 	char *err = NULL;
 	unsigned long long wd;
-	int ch, check = 0, timeout_ms;
+	time_t not_before = 0;
+	long recovered;
+	int ch, check = 0, rc, wfd;
 
 	log_init("rundbriefd");
 	while ((ch = getopt(argc, argv, "c:nfvh")) != -1) {
@@ -91,21 +200,31 @@ main(int argc, char **argv)
 	if (config_load(cfgpath, &cfg) < 0)
 		return EX_CONFIG;
 	if (check) {
-		if (render_check(cfg, stderr) > 0) {
-			config_free(cfg);
-			return EX_CONFIG;
-		}
-		printf("%s: configuration OK\n", cfg->path ? cfg->path :
-		    "(embedded defaults)");
+		rc = render_check(cfg, stderr) > 0 ? EX_CONFIG : 0;
+		if (rc == 0)
+			printf("%s: configuration OK\n", cfg->path ? cfg->path :
+			    "(embedded defaults)");
 		config_free(cfg);
 		ical_cleanup();
-		return 0;
+		return rc;
 	}
-	if (db_open(cfg->database, DB_OPEN_MIGRATE, &db, &err) < 0) {
+	if (smtp_global_init(&err) < 0 ||
+	    db_open(cfg->database, DB_OPEN_MIGRATE, &db, &err) < 0) {
 		log_warnx("%s", err);
 		free(err);
 		config_free(cfg);
 		return EX_UNAVAILABLE;
+	}
+	if (outbox_recover(db, &recovered) == 0 && recovered > 0)
+		log_info("%ld message%s left in sending by a crash queued again",
+		    recovered, recovered == 1 ? "" : "s");
+	current = deliver_new(cfg, db, &err);
+	if (current == NULL) {
+		log_warnx("%s", err);
+		free(err);
+		db_close(db);
+		config_free(cfg);
+		return EX_CONFIG;
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -115,38 +234,53 @@ main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	log_info("started: configuration %s, database %s (schema %d)",
+	log_info("started: configuration %s, database %s (schema %d), %s",
 	    cfg->path ? cfg->path : "(embedded defaults)", cfg->database,
-	    db_schema_version(db));
+	    db_schema_version(db), cfg->smtp_url ? cfg->smtp_url :
+	    "file transport");
+	if (cfg->smtp_url == NULL)
+		log_info("no [smtp] url: messages are written to %s/new",
+		    cfg->maildir);
 	status(db);
+	wfd = watch_db(cfg->database);
 	sdnotify("READY=1");
 	wd = sdnotify_watchdog_usec();
 	while (!got_term) {
-		/* Nothing is scheduled yet: sleep until a signal, waking only
-		 * for the systemd watchdog when it is enabled. */
-		timeout_ms = wd ? (int)(wd / 2000) : -1;
-		if (poll(NULL, 0, timeout_ms) < 0 && errno != EINTR)
+		if (time(NULL) >= not_before) {
+			memset(&st, 0, sizeof(st));
+			rc = deliver_run(current, &st, NULL, NULL);
+			log_round(&st);
+			if (rc == DELIVER_SERVER_DOWN) {
+				log_warnx("the mail server cannot be reached; "
+				    "trying again in %ds", SERVER_DOWN_WAIT);
+				not_before = time(NULL) + SERVER_DOWN_WAIT;
+			} else if (rc == DELIVER_RATE_LIMITED)
+				not_before = time(NULL) +
+				    (deliver_wait_ms(current) + 999) / 1000;
+		}
+		if (got_term)
+			break;
+		pfd.fd = wfd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, wfd >= 0 ? 1 : 0, sleep_ms(db, not_before, wd)) < 0
+		    && errno != EINTR)
 			log_warn("poll");
+		drain(wfd);
 		if (wd)
 			sdnotify("WATCHDOG=1");
 		if (got_hup) {
 			got_hup = 0;
-			sdnotify("RELOADING=1");
-			if (config_load(cfg->path, &fresh) < 0)
-				log_warnx("reload: the new configuration has "
-				    "errors (above); keeping the old one");
-			else {
-				config_free(cfg);
-				cfg = fresh;
-				log_info("reloaded configuration");
-			}
-			sdnotify("READY=1");
+			reload(&cfg, db);
 		}
 	}
 	sdnotify("STOPPING=1");
 	log_info("stopping");
+	if (wfd >= 0)
+		close(wfd);
+	deliver_free(current);
 	db_close(db);
 	config_free(cfg);
 	ical_cleanup();
+	smtp_global_cleanup();
 	return 0;
 }

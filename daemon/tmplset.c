@@ -20,7 +20,17 @@ struct entry {
 	char *used_lang;
 };
 
+struct source {
+	char *rel;
+	char *src;
+	size_t len;
+};
+
 struct tmplset {
+	tmplset_loader loader;
+	void *loader_arg;
+	struct source *sources;   /* every file read, for freezing */
+	size_t nsources;
 	char *dir;
 	char *default_lang;
 	struct entry *cache;
@@ -46,6 +56,49 @@ tmplset_new(const char *override_dir, const char *default_lang)
 	return ts;
 }
 
+static void add_lang(struct tmplset *ts, const char *lang, size_t n);
+
+struct tmplset *
+tmplset_new_loader(tmplset_loader loader, void *arg, const char *default_lang,
+    const char *const *langs)
+{
+	struct tmplset *ts = tmplset_new(NULL, default_lang);
+
+	ts->loader = loader;
+	ts->loader_arg = arg;
+	add_lang(ts, ts->default_lang, strlen(ts->default_lang));
+	for (; langs != NULL && *langs != NULL; langs++)
+		add_lang(ts, *langs, strlen(*langs));
+	return ts;
+}
+
+void
+tmplset_each_source(struct tmplset *ts, void (*fn)(void *arg,
+    const char *rel, const char *src, size_t len), void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < ts->nsources; i++)
+		fn(arg, ts->sources[i].rel, ts->sources[i].src,
+		    ts->sources[i].len);
+}
+
+static void
+remember(struct tmplset *ts, const char *rel, const char *src, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < ts->nsources; i++)
+		if (strcmp(ts->sources[i].rel, rel) == 0)
+			return;
+	ts->sources = xrealloc(ts->sources,
+	    (ts->nsources + 1) * sizeof(*ts->sources));
+	ts->sources[ts->nsources].rel = xstrdup(rel);
+	ts->sources[ts->nsources].src = xstrndup(src, len);
+	ts->sources[ts->nsources].len = len;
+	ts->nsources++;
+}
+
 void
 tmplset_free(struct tmplset *ts)
 {
@@ -53,6 +106,11 @@ tmplset_free(struct tmplset *ts)
 
 	if (ts == NULL)
 		return;
+	for (i = 0; i < ts->nsources; i++) {
+		free(ts->sources[i].rel);
+		free(ts->sources[i].src);
+	}
+	free(ts->sources);
 	for (i = 0; i < ts->n; i++) {
 		free(ts->cache[i].key);
 		free(ts->cache[i].used_lang);
@@ -73,12 +131,14 @@ tmplset_free(struct tmplset *ts)
  * if it exists nowhere, -1 on a read error (*filename holds the message).
  */
 static int
-load(struct tmplset *ts, const char *rel, char **src, size_t *len,
+load_files(struct tmplset *ts, const char *rel, char **src, size_t *len,
     char **filename)
 {
 	const struct embedded_file *ef;
 	char *path;
 
+	if (ts->loader != NULL)
+		return ts->loader(ts->loader_arg, rel, src, len, filename);
 	if (ts->dir != NULL) {
 		path = xasprintf("%s/%s", ts->dir, rel);
 		if (file_read_all(path, src, len) == 0) {
@@ -99,6 +159,17 @@ load(struct tmplset *ts, const char *rel, char **src, size_t *len,
 	*len = ef->len;
 	*filename = xasprintf("(built-in) templates/%s", rel);
 	return 0;
+}
+
+static int
+load(struct tmplset *ts, const char *rel, char **src, size_t *len,
+    char **filename)
+{
+	int rc = load_files(ts, rel, src, len, filename);
+
+	if (rc == 0)
+		remember(ts, rel, *src, *len);
+	return rc;
 }
 
 /* Tries lang, then the default language. */

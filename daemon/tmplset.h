@@ -28,6 +28,24 @@ extern const char *const tmplset_parts[];   /* subject, txt, html, NULL */
 /* override_dir may be NULL. default_lang: e.g. "de". */
 struct tmplset *tmplset_new(const char *override_dir,
     const char *default_lang);
+
+/*
+ * Reads the file rel ("de/newsletter.html.mustache"): 0 with *src, *len and
+ * *filename (all malloc'd), 1 when there is no such file, -1 on an error
+ * (*filename then holds the message).
+ */
+typedef int (*tmplset_loader)(void *arg, const char *rel, char **src,
+    size_t *len, char **filename);
+
+/* A set that reads its files only through loader (e.g. the copies frozen
+ * with a mailing), with templates in the languages langs (NULL-terminated);
+ * arg must outlive the set. */
+struct tmplset *tmplset_new_loader(tmplset_loader loader, void *arg,
+    const char *default_lang, const char *const *langs);
+
+/* Calls fn for every file read so far (to freeze them with a mailing). */
+void tmplset_each_source(struct tmplset *ts, void (*fn)(void *arg,
+    const char *rel, const char *src, size_t len), void *arg);
 void tmplset_free(struct tmplset *ts);
 
 /*

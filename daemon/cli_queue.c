@@ -1,0 +1,348 @@
+/* cli_queue: `rundbrief newsletter send` and `rundbrief queue …`. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "db.h"
+#include "deliver.h"
+#include "ical.h"
+#include "mailing.h"
+#include "newsletter.h"
+#include "outbox.h"
+#include "util.h"
+
+static const char newsletter_usage[] =
+    "usage: rundbrief newsletter send [--month YYYY-MM] [--again]\n"
+    "\n"
+    "Makes the month's newsletter now (default: this month) and queues it\n"
+    "for every active subscriber; 'rundbrief queue run' (or the daemon)\n"
+    "sends it. Its content (editorial, events, templates) is frozen now.\n"
+    "A second newsletter for the same month needs --again (a special\n"
+    "edition).\n";
+
+static const char queue_usage[] =
+    "usage: rundbrief queue [--format table|tsv|json]\n"
+    "       rundbrief queue run\n"
+    "       rundbrief queue retry [MAILING]\n"
+    "       rundbrief queue cancel MAILING\n"
+    "\n"
+    "queue         counts per state per mailing, and the recent errors\n"
+    "run           delivers everything that is due, in the foreground, and\n"
+    "              returns when nothing is due (deferred messages wait for\n"
+    "              their next attempt)\n"
+    "retry         queues failed messages again (of one mailing, or all)\n"
+    "cancel        stops a mailing: what has not gone out will not\n";
+
+int
+cli_newsletter(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "month", required_argument, NULL, 'm' },
+		{ "again", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *month = NULL;
+	char *err = NULL;
+	int ch, again = 0, rc, year, mon;
+	int64_t id;
+	long queued;
+	time_t now = time(NULL);
+
+	if (argc < 2 || strcmp(argv[1], "send") != 0) {
+		if (argc >= 2 && (!strcmp(argv[1], "--help") ||
+		    !strcmp(argv[1], "help"))) {
+			fputs(newsletter_usage, stdout);
+			return 0;
+		}
+		fputs(newsletter_usage, stderr);
+		return EX_USAGE;
+	}
+	argc--;
+	argv++;
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'm': month = optarg; break;
+		case 'a': again = 1; break;
+		case 'h': fputs(newsletter_usage, stdout); return 0;
+		default:
+			cli_err("newsletter send: unknown option %s",
+			    argv[optind - 1]);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		cli_err("newsletter send takes options only");
+		return EX_USAGE;
+	}
+	if (month == NULL) {
+		struct tm tm;
+		ical_utc_to_local(c->cfg->timezone, now, &tm);
+		year = tm.tm_year + 1900;
+		mon = tm.tm_mon + 1;
+	} else if (newsletter_parse_month(month, &year, &mon) < 0) {
+		cli_err("--month must be YYYY-MM, not \"%s\"", month);
+		return EX_USAGE;
+	}
+	if ((rc = cli_db(c)) != 0)
+		return rc;
+	if (mailing_newsletter(c->cfg, c->db, year, mon, again, now, &id,
+	    &queued, &err) < 0) {
+		cli_err("%s", err);
+		free(err);
+		return EX_DATAERR;
+	}
+	printf("mailing %" PRId64 ": newsletter %04d-%02d queued for %ld "
+	    "subscriber%s\n", id, year, mon, queued, queued == 1 ? "" : "s");
+	return 0;
+}
+
+/* ---- queue ---- */
+
+struct show {
+	struct table *t;
+	struct cli *c;
+};
+
+static void
+mailing_row(void *arg, int64_t id, const char *kind, const char *title,
+    const char *state, time_t created, const struct outbox_counts *n)
+{
+	struct show *sh = arg;
+	char sid[24], made[TM_TEXT_LEN], q[24], s[24], d[24], f[24], x[24];
+	const char *cells[10];
+
+	snprintf(sid, sizeof(sid), "%" PRId64, id);
+	cli_local_time(sh->c, created, made);
+	snprintf(q, sizeof(q), "%ld", n->queued + n->sending);
+	snprintf(s, sizeof(s), "%ld", n->sent);
+	snprintf(d, sizeof(d), "%ld", n->deferred);
+	snprintf(f, sizeof(f), "%ld", n->failed);
+	snprintf(x, sizeof(x), "%ld", n->cancelled);
+	cells[0] = sid;
+	cells[1] = kind;
+	cells[2] = title;
+	cells[3] = state;
+	cells[4] = made;
+	cells[5] = q;
+	cells[6] = s;
+	cells[7] = d;
+	cells[8] = f;
+	cells[9] = x;
+	table_row(sh->t, cells);
+}
+
+static void
+error_row(void *arg, int64_t mailing, const char *email, const char *state,
+    int attempts, const char *reply, time_t when)
+{
+	struct show *sh = arg;
+	char mid[24], at[TM_TEXT_LEN], n[16];
+	const char *cells[6];
+
+	snprintf(mid, sizeof(mid), "%" PRId64, mailing);
+	snprintf(n, sizeof(n), "%d", attempts);
+	cli_local_time(sh->c, when, at);
+	cells[0] = mid;
+	cells[1] = email;
+	cells[2] = state;
+	cells[3] = n;
+	cells[4] = at;
+	cells[5] = reply;
+	table_row(sh->t, cells);
+}
+
+static int
+cmd_show(struct cli *c)
+{
+	static const char *const cols[] = { "mailing", "kind", "title", "state",
+		"created", "queued", "sent", "deferred", "failed", "cancelled" };
+	static const char *const ecols[] = { "mailing", "email", "state",
+		"attempts", "when", "last_reply" };
+	struct show sh;
+	int rc;
+
+	if ((rc = cli_db(c)) != 0)
+		return rc;
+	sh.c = c;
+	sh.t = table_new(stdout, c->fmt, cols, 10);
+	rc = outbox_mailings(c->db, mailing_row, &sh);
+	table_end(sh.t);
+	if (rc == 0 && c->fmt == OUT_TABLE) {
+		printf("\nrecent errors:\n");
+		sh.t = table_new(stdout, c->fmt, ecols, 6);
+		rc = outbox_recent_errors(c->db, 10, error_row, &sh);
+		table_end(sh.t);
+	}
+	return rc < 0 ? EX_SOFTWARE : 0;
+}
+
+static struct deliver *running;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	if (running != NULL)
+		deliver_stop(running);
+}
+
+struct progress {
+	long total;
+	int tty;
+	time_t last;
+};
+
+static void
+show_progress(void *arg, const struct deliver_stats *s)
+{
+	struct progress *p = arg;
+	long done = s->sent + s->deferred + s->failed + s->skipped;
+	time_t now = time(NULL);
+
+	if (p->tty)
+		fprintf(stderr, "\r\033[Ksending: %ld/%ld  sent %ld, deferred %ld, "
+		    "failed %ld", done, p->total, s->sent, s->deferred,
+		    s->failed);
+	else if (now - p->last >= 5 || done == p->total) {
+		fprintf(stderr, "sending: %ld/%ld  sent %ld, deferred %ld, "
+		    "failed %ld\n", done, p->total, s->sent, s->deferred,
+		    s->failed);
+		p->last = now;
+	}
+}
+
+static int
+cmd_run(struct cli *c)
+{
+	struct deliver_stats st;
+	struct outbox_counts n;
+	struct progress p;
+	struct sigaction sa;
+	char *err = NULL;
+	long recovered;
+	int rc;
+
+	if ((rc = cli_db(c)) != 0)
+		return rc;
+	if (outbox_recover(c->db, &recovered) == 0 && recovered > 0)
+		fprintf(stderr, "rundbrief: %ld message%s left in sending by an "
+		    "interrupted run queued again\n", recovered,
+		    recovered == 1 ? "" : "s");
+	running = deliver_new(c->cfg, c->db, &err);
+	if (running == NULL) {
+		cli_err("%s", err);
+		free(err);
+		return EX_CONFIG;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	memset(&st, 0, sizeof(st));
+	outbox_counts(c->db, 0, &n);
+	p.total = n.queued;
+	p.tty = isatty(2);
+	p.last = time(NULL);
+	for (;;) {
+		rc = deliver_run(running, &st, show_progress, &p);
+		if (rc != DELIVER_RATE_LIMITED)
+			break;
+		usleep((useconds_t)(deliver_wait_ms(running) * 1000));
+	}
+	if (p.tty)
+		fputs("\r\033[K", stderr);
+	deliver_free(running);
+	running = NULL;
+	printf("sent %ld, deferred %ld, failed %ld, skipped %ld\n", st.sent,
+	    st.deferred, st.failed, st.skipped);
+	if (rc == DELIVER_SERVER_DOWN) {
+		cli_err("the mail server cannot be reached now; the rest stays "
+		    "queued");
+		return EX_TEMPFAIL;
+	}
+	if (rc == DELIVER_STOPPED) {
+		cli_err("stopped; the rest stays queued");
+		return EX_TEMPFAIL;
+	}
+	return rc == DELIVER_ERROR ? EX_SOFTWARE : 0;
+}
+
+static int
+parse_mailing(const char *s, int64_t *id)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+
+	if (*end != '\0' || v <= 0) {
+		cli_err("\"%s\" is not a mailing number (see rundbrief queue)",
+		    s);
+		return EX_USAGE;
+	}
+	*id = v;
+	return 0;
+}
+
+int
+cli_queue(struct cli *c, int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+	int64_t id = 0;
+	long n;
+	int rc, i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "help")) {
+			fputs(queue_usage, stdout);
+			return 0;
+		}
+	if (cmd == NULL || !strcmp(cmd, "--format") ||
+	    !strncmp(cmd, "--format=", 9)) {
+		if (cmd != NULL) {
+			const char *v = cmd[8] == '=' ? cmd + 9 :
+			    argc > 2 ? argv[2] : "";
+			if (cli_format(c, v) != 0)
+				return EX_USAGE;
+		}
+		return cmd_show(c);
+	}
+	if (!strcmp(cmd, "run") && argc == 2)
+		return cmd_run(c);
+	if (!strcmp(cmd, "retry") && argc <= 3) {
+		if (argc == 3 && (rc = parse_mailing(argv[2], &id)) != 0)
+			return rc;
+		if ((rc = cli_db(c)) != 0)
+			return rc;
+		n = outbox_retry(c->db, id, time(NULL));
+		if (n < 0)
+			return EX_SOFTWARE;
+		printf("%ld failed message%s queued again\n", n, n == 1 ? "" : "s");
+		return 0;
+	}
+	if (!strcmp(cmd, "cancel") && argc == 3) {
+		if ((rc = parse_mailing(argv[2], &id)) != 0 ||
+		    (rc = cli_db(c)) != 0)
+			return rc;
+		n = outbox_cancel(c->db, id, time(NULL));
+		if (n < 0) {
+			cli_err("no mailing %" PRId64, id);
+			return EX_DATAERR;
+		}
+		printf("mailing %" PRId64 " cancelled: %ld message%s will not be "
+		    "sent\n", id, n, n == 1 ? "" : "s");
+		return 0;
+	}
+	fputs(queue_usage, stderr);
+	return EX_USAGE;
+}

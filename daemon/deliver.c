@@ -1,0 +1,463 @@
+/* deliver: outbox -> rendered, composed message -> transport -> outbox. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "db.h"
+#include "deliver.h"
+#include "ical.h"
+#include "log.h"
+#include "maildir.h"
+#include "mailing.h"
+#include "mime.h"
+#include "outbox.h"
+#include "smtp.h"
+#include "subscriber.h"
+#include "util.h"
+
+#define CLAIM_BATCH 32
+#define MAILING_CACHE 8
+
+/* One message on its way. */
+struct flight {
+	struct outbox_item *it;
+	struct buf data;
+	char *message_id;
+	char *envelope;
+};
+
+struct deliver {
+	const struct config *cfg;
+	struct db *db;
+	struct smtp *smtp;         /* NULL: Maildir transport */
+	struct outbox_item **queue;
+	size_t nqueue, qpos;
+	struct {
+		int64_t id;
+		struct mailing *m;
+	} cache[MAILING_CACHE];
+	size_t ncache, cnext;
+	struct deliver_stats *stats;
+	void (*progress)(void *, const struct deliver_stats *);
+	void *parg;
+	volatile sig_atomic_t stop;
+	char *from_name, *from_addr;
+};
+
+/* Splits "Name <addr>" or "addr". */
+static void
+split_from(const char *from, char **name, char **addr)
+{
+	const char *lt = strrchr(from, '<');
+	char *n;
+
+	if (lt == NULL) {
+		*name = NULL;
+		*addr = xstrdup(from);
+		return;
+	}
+	*addr = xstrndup(lt + 1, strcspn(lt + 1, ">"));
+	n = xstrndup(from, (size_t)(lt - from));
+	str_trim(n);
+	if (n[0] == '"' && strlen(n) > 1 && n[strlen(n) - 1] == '"') {
+		memmove(n, n + 1, strlen(n));
+		n[strlen(n) - 1] = '\0';
+	}
+	*name = n;
+}
+
+struct deliver *
+deliver_new(const struct config *cfg, struct db *db, char **errstr)
+{
+	struct deliver *d = xcalloc(1, sizeof(*d));
+	struct smtp_opts o;
+	time_t *times;
+	size_t n;
+
+	d->cfg = cfg;
+	d->db = db;
+	split_from(cfg->from, &d->from_name, &d->from_addr);
+	if (cfg->smtp_url == NULL)
+		return d;
+	memset(&o, 0, sizeof(o));
+	o.url = cfg->smtp_url;
+	o.username = cfg->smtp_username;
+	o.password = cfg->smtp_password;
+	o.tls = cfg->tls == CONFIG_TLS_NONE ? SMTP_TLS_NONE : SMTP_TLS_REQUIRED;
+	o.ca_file = cfg->ca_file;
+	o.helo = cfg->message_id_domain ? cfg->message_id_domain :
+	    strrchr(d->from_addr, '@') ? strrchr(d->from_addr, '@') + 1 : NULL;
+	o.connections = cfg->connections;
+	o.connect_timeout = cfg->connect_timeout;
+	o.timeout = cfg->timeout;
+	o.rate_per_second = cfg->rate_per_second;
+	o.rate_per_hour = cfg->rate_per_hour;
+	d->smtp = smtp_new(&o, errstr);
+	if (d->smtp == NULL) {
+		deliver_free(d);
+		return NULL;
+	}
+	if (cfg->rate_per_hour > 0) {
+		n = outbox_sent_since(db, time(NULL) - 3600, &times);
+		smtp_seed_hour(d->smtp, times, n);
+		free(times);
+	}
+	return d;
+}
+
+static void
+unclaim_rest(struct deliver *d)
+{
+	for (; d->qpos < d->nqueue; d->qpos++) {
+		outbox_unclaim(d->db, d->queue[d->qpos]->id);
+		outbox_item_free(d->queue[d->qpos]);
+	}
+	free(d->queue);
+	d->queue = NULL;
+	d->nqueue = d->qpos = 0;
+}
+
+void
+deliver_free(struct deliver *d)
+{
+	size_t i;
+
+	if (d == NULL)
+		return;
+	unclaim_rest(d);
+	for (i = 0; i < d->ncache; i++)
+		mailing_free(d->cache[i].m);
+	smtp_free(d->smtp);
+	free(d->from_name);
+	free(d->from_addr);
+	free(d);
+}
+
+void
+deliver_stop(struct deliver *d)
+{
+	d->stop = 1;
+	if (d->smtp != NULL)
+		smtp_stop(d->smtp);
+}
+
+long
+deliver_wait_ms(struct deliver *d)
+{
+	return d->smtp ? smtp_rate_wait_ms(d->smtp) : 0;
+}
+
+static struct mailing *
+mailing_cached(struct deliver *d, int64_t id, char **errstr)
+{
+	struct mailing *m;
+	size_t i;
+
+	for (i = 0; i < d->ncache; i++)
+		if (d->cache[i].id == id)
+			return d->cache[i].m;
+	if (mailing_load(d->cfg, d->db, id, &m, errstr) < 0)
+		return NULL;
+	if (d->ncache < MAILING_CACHE)
+		i = d->ncache++;
+	else {
+		i = d->cnext;
+		d->cnext = (d->cnext + 1) % MAILING_CACHE;
+		mailing_free(d->cache[i].m);
+	}
+	d->cache[i].id = id;
+	d->cache[i].m = m;
+	return m;
+}
+
+int
+deliver_compose(const struct config *cfg, struct mailing *m,
+    const struct subscriber *s, struct buf *out, char **message_id,
+    char **errstr)
+{
+	struct mailing_msg mm;
+	struct mime_msg msg;
+	struct mime_header hdr[4];
+	struct buf unsub;
+	char *from_name, *from_addr, *list_id = NULL, *https = NULL;
+	const char *reply = cfg->reply_to ? cfg->reply_to : cfg->organizer_email;
+	size_t nh = 0;
+	time_t now = time(NULL);
+	int rc;
+
+	if (mailing_render(m, s, &mm, errstr) < 0)
+		return -1;
+	split_from(cfg->from, &from_name, &from_addr);
+	buf_init(&unsub);
+	memset(&msg, 0, sizeof(msg));
+	if (strcmp(mailing_kind(m), "newsletter") == 0) {
+		list_id = xasprintf("%s <%s>", cfg->organisation ?
+		    cfg->organisation : "rundbrief", cfg->list_id);
+		hdr[nh].name = "List-Id";
+		hdr[nh].value = list_id;
+		hdr[nh++].flags = 0;
+		buf_printf(&unsub, "<mailto:%s?subject=unsubscribe%%20%s>", reply,
+		    s->token);
+		if (cfg->base_url != NULL && strncmp(cfg->base_url, "https://",
+		    8) == 0) {
+			size_t n = strlen(cfg->base_url);
+			https = xasprintf("%s%sunsubscribe/%s", cfg->base_url,
+			    cfg->base_url[n - 1] == '/' ? "" : "/", s->token);
+			buf_printf(&unsub, ", <%s>", https);
+		}
+		hdr[nh].name = "List-Unsubscribe";
+		hdr[nh].value = unsub.data;
+		hdr[nh++].flags = MIME_HDR_RAW;
+		/* RFC 8058: one-click only with an https URI to POST to */
+		if (https != NULL) {
+			hdr[nh].name = "List-Unsubscribe-Post";
+			hdr[nh].value = "List-Unsubscribe=One-Click";
+			hdr[nh++].flags = MIME_HDR_RAW;
+		}
+		hdr[nh].name = "Precedence";
+		hdr[nh].value = "bulk";
+		hdr[nh++].flags = MIME_HDR_RAW;
+	} else {
+		hdr[nh].name = "Auto-Submitted";
+		hdr[nh].value = "auto-generated";
+		hdr[nh++].flags = MIME_HDR_RAW;
+	}
+	msg.from_name = from_name;
+	msg.from_addr = from_addr;
+	msg.to_name = s->name[0] ? s->name : NULL;
+	msg.to_addr = s->email;
+	msg.reply_to_addr = cfg->reply_to;
+	msg.subject = mm.r.subject;
+	msg.msgid_domain = cfg->message_id_domain;
+	msg.date = now;
+	{
+		/* the Date header in the configured zone */
+		struct tm tm;
+		msg.utc_offset = ical_utc_to_local(cfg->timezone, now, &tm) == 0 ?
+		    tm.tm_gmtoff : mime_utc_offset(now);
+	}
+	msg.extra = hdr;
+	msg.n_extra = nh;
+	msg.text = mm.r.text.data;
+	msg.text_len = mm.r.text.len;
+	msg.html = mm.r.html.data;
+	msg.html_len = mm.r.html.len;
+	if (mm.calendar != NULL) {
+		msg.calendar = mm.calendar;
+		msg.calendar_len = strlen(mm.calendar);
+		msg.calendar_method = mm.calendar_method;
+	}
+	rc = mime_build(&msg, out, message_id, errstr);
+	mailing_msg_free(&mm);
+	buf_free(&unsub);
+	free(list_id);
+	free(https);
+	free(from_name);
+	free(from_addr);
+	return rc;
+}
+
+static void
+count(struct deliver *d, long *what)
+{
+	(*what)++;
+	if (d->progress != NULL)
+		d->progress(d->parg, d->stats);
+}
+
+static const char *
+mailing_label(int64_t id, char *buf, size_t n)
+{
+	snprintf(buf, n, "mailing %lld", (long long)id);
+	return buf;
+}
+
+/*
+ * Takes the next claimed row and makes its message; NULL when nothing is
+ * due. Rows that cannot or must not be sent are settled here.
+ */
+static struct flight *
+next_flight(struct deliver *d)
+{
+	struct flight *f;
+	struct mailing *m;
+	char *err = NULL, label[40];
+	time_t now;
+
+	for (;;) {
+		if (d->stop)
+			return NULL;
+		if (d->qpos == d->nqueue) {
+			long n;
+			free(d->queue);
+			d->queue = NULL;
+			d->nqueue = d->qpos = 0;
+			n = outbox_claim(d->db, time(NULL), CLAIM_BATCH,
+			    &d->queue);
+			if (n <= 0)
+				return NULL;
+			d->nqueue = (size_t)n;
+		}
+		f = xcalloc(1, sizeof(*f));
+		f->it = d->queue[d->qpos++];
+		buf_init(&f->data);
+		now = time(NULL);
+		if (strcmp(f->it->sub->status, "active") != 0) {
+			outbox_skip(d->db, f->it->id, "subscriber not active",
+			    now);
+			count(d, &d->stats->skipped);
+			goto next;
+		}
+		m = mailing_cached(d, f->it->mailing_id, &err);
+		if (m == NULL || deliver_compose(d->cfg, m, f->it->sub, &f->data,
+		    &f->message_id, &err) < 0) {
+			char *clean = str_sanitize(err ? err : "?");
+			log_warnx("%s: cannot write the message to subscriber "
+			    "%lld: %s", mailing_label(f->it->mailing_id, label,
+			    sizeof(label)), (long long)f->it->sub->id, clean);
+			outbox_permfail(d->db, f->it, clean, 0, now);
+			count(d, &d->stats->failed);
+			free(clean);
+			free(err);
+			err = NULL;
+			goto next;
+		}
+		if (d->cfg->envelope_from != NULL) {
+			f->envelope = smtp_verp_sender(d->cfg->envelope_from,
+			    f->it->sub->token, &err);
+			if (f->envelope == NULL) {
+				free(err);
+				err = NULL;
+				f->envelope = xstrdup(d->cfg->envelope_from);
+			}
+		} else
+			f->envelope = xstrdup(d->from_addr);
+		return f;
+next:
+		buf_free(&f->data);
+		free(f->message_id);
+		outbox_item_free(f->it);
+		free(f);
+	}
+}
+
+static void
+flight_free(struct flight *f)
+{
+	buf_free(&f->data);
+	free(f->message_id);
+	free(f->envelope);
+	outbox_item_free(f->it);
+	free(f);
+}
+
+/* Records the outcome. status: 0 sent, 1 temporary, 2 permanent. */
+static void
+settle(struct deliver *d, struct flight *f, int status, int code,
+    const char *text)
+{
+	char label[40], *clean = str_sanitize(text ? text : "");
+	time_t now = time(NULL);
+	int rc;
+
+	mailing_label(f->it->mailing_id, label, sizeof(label));
+	switch (status) {
+	case 0:
+		outbox_sent(d->db, f->it->id, f->message_id, clean, now);
+		log_debug("%s: sent to subscriber %lld: %s", label,
+		    (long long)f->it->sub->id, clean);
+		count(d, &d->stats->sent);
+		break;
+	case 1:
+		rc = outbox_tempfail(d->db, f->it, clean, d->cfg->max_age, now);
+		log_info("%s: subscriber %lld %s after %d attempt%s: %s", label,
+		    (long long)f->it->sub->id, rc == 1 ? "failed (too old)" :
+		    "deferred", f->it->attempts + 1,
+		    f->it->attempts ? "s" : "", clean);
+		count(d, rc == 1 ? &d->stats->failed : &d->stats->deferred);
+		break;
+	default:
+		outbox_permfail(d->db, f->it, clean, code >= 500, now);
+		log_info("%s: subscriber %lld failed%s: %s", label,
+		    (long long)f->it->sub->id, code >= 500 ?
+		    " (hard bounce)" : "", clean);
+		count(d, &d->stats->failed);
+		break;
+	}
+	free(clean);
+}
+
+static int
+smtp_next(void *arg, struct smtp_msg *m)
+{
+	struct deliver *d = arg;
+	struct flight *f = next_flight(d);
+
+	if (f == NULL)
+		return 0;
+	m->envelope_from = f->envelope;
+	m->rcpt = f->it->sub->email;
+	m->data = f->data.data;
+	m->len = f->data.len;
+	m->cookie = f;
+	return 1;
+}
+
+static void
+smtp_done(void *arg, void *cookie, const struct smtp_result *r)
+{
+	struct deliver *d = arg;
+	struct flight *f = cookie;
+
+	settle(d, f, r->status == SMTP_SENT ? 0 : r->status == SMTP_TEMPFAIL ?
+	    1 : 2, r->code, r->text);
+	flight_free(f);
+}
+
+static int
+run_maildir(struct deliver *d)
+{
+	struct flight *f;
+	char *path = NULL, *err = NULL;
+
+	while ((f = next_flight(d)) != NULL) {
+		if (maildir_deliver(d->cfg->maildir, f->data.data, f->data.len,
+		    &path, &err) < 0) {
+			settle(d, f, 1, 0, err);
+			free(err);
+			err = NULL;
+		} else {
+			settle(d, f, 0, 250, path);
+			free(path);
+		}
+		flight_free(f);
+	}
+	return d->stop ? DELIVER_STOPPED : DELIVER_IDLE;
+}
+
+int
+deliver_run(struct deliver *d, struct deliver_stats *stats,
+    void (*progress)(void *arg, const struct deliver_stats *s), void *arg)
+{
+	int rc;
+
+	d->stats = stats;
+	d->progress = progress;
+	d->parg = arg;
+	if (d->smtp == NULL)
+		rc = run_maildir(d);
+	else {
+		switch (smtp_run(d->smtp, smtp_next, smtp_done, d)) {
+		case SMTP_RUN_DONE: rc = DELIVER_IDLE; break;
+		case SMTP_RUN_STOPPED: rc = DELIVER_STOPPED; break;
+		case SMTP_RUN_SERVER_DOWN: rc = DELIVER_SERVER_DOWN; break;
+		case SMTP_RUN_RATE_LIMITED: rc = DELIVER_RATE_LIMITED; break;
+		default: rc = DELIVER_ERROR; break;
+		}
+	}
+	unclaim_rest(d);
+	return rc;
+}

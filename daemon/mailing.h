@@ -1,0 +1,77 @@
+/*
+ * mailing: one message sent to many — a month's newsletter, an event's
+ * invitation, update, cancellation or reminder. Its content (editorial,
+ * event data, the template files) is frozen into the database when the
+ * mailing is made, so every recipient's message, rendered at send time,
+ * says the same even if events or templates change meanwhile; recipients'
+ * rows live in the outbox.
+ */
+#ifndef RUNDBRIEF_MAILING_H
+#define RUNDBRIEF_MAILING_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "render.h"
+
+struct config;
+struct db;
+struct event;
+struct subscriber;
+
+/*
+ * Makes the newsletter of year-month and queues it for every active
+ * subscriber. With force == 0 a second newsletter for the same month is
+ * refused (*errstr names the first). Returns 0 with *id and *queued, or -1.
+ */
+int mailing_newsletter(const struct config *cfg, struct db *db, int year,
+    int month, int force, time_t now, int64_t *id, long *queued,
+    char **errstr);
+
+/*
+ * Makes an event mailing ("invitation", "update", "cancellation",
+ * "reminder") of ev — old is the previous version for an update, lead the
+ * time before the start for a reminder — and queues it for the active
+ * subscribers of the event's district (everyone for county-wide events),
+ * never the organizer. key, if not NULL, makes it unique (e.g. one reminder
+ * per event and offset). Returns 0 with *id and *queued, 1 when a mailing
+ * with that key exists already, -1 on error.
+ */
+int mailing_event(const struct config *cfg, struct db *db, const char *kind,
+    const struct event *ev, const struct event *old, long lead,
+    const char *key, time_t now, int64_t *id, long *queued, char **errstr);
+
+struct mailing;
+
+/*
+ * A mailing that exists only in memory, from the live content and
+ * templates, for previews: kind "newsletter" (year, month) or an event mail
+ * (ev, with ev itself as the "old" version of an update); other kinds
+ * (confirm, welcome, unsubscribed) need neither. Returns 0 or -1.
+ */
+int mailing_preview(const struct config *cfg, struct db *db,
+    const char *kind, int year, int month, const struct event *ev,
+    time_t now, struct mailing **out, char **errstr);
+
+/* Loads a mailing's frozen content. Returns 0 or -1 (*errstr). */
+int mailing_load(const struct config *cfg, struct db *db, int64_t id,
+    struct mailing **out, char **errstr);
+void mailing_free(struct mailing *m);
+
+const char *mailing_kind(const struct mailing *m);
+
+/* What one recipient gets. calendar (invitations) is the iCalendar object
+ * and calendar_method its METHOD, both NULL for other mails. */
+struct mailing_msg {
+	struct rendered r;
+	char *calendar;
+	const char *calendar_method;
+};
+
+void mailing_msg_free(struct mailing_msg *mm);
+
+/* Renders the mail for s. Returns 0 or -1 (*errstr). */
+int mailing_render(struct mailing *m, const struct subscriber *s,
+    struct mailing_msg *out, char **errstr);
+
+#endif

@@ -1,0 +1,404 @@
+/* outbox: the durable per-recipient queue. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "log.h"
+#include "outbox.h"
+#include "subscriber.h"
+#include "util.h"
+
+static const long backoff[] = { 60, 300, 1800, 7200, 21600 };
+#define NBACKOFF (sizeof(backoff) / sizeof(backoff[0]))
+
+void
+outbox_item_free(struct outbox_item *it)
+{
+	if (it == NULL)
+		return;
+	subscriber_free(it->sub);
+	free(it);
+}
+
+static int
+run(struct db *db, sqlite3_stmt *st)
+{
+	char *err = NULL;
+
+	if (db_exec_stmt(db, st, &err) < 0) {
+		log_warnx("outbox: %s", err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+outbox_recover(struct db *db, long *n)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE outbox SET state = 'queued'"
+	    " WHERE state = 'sending'");
+
+	if (run(db, st) < 0)
+		return -1;
+	*n = sqlite3_changes(db_handle(db));
+	return 0;
+}
+
+long
+outbox_enqueue(struct db *db, int64_t mailing_id, const char *district,
+    const char *skip, time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "INSERT OR IGNORE INTO outbox"
+	    " (mailing_id, subscriber_id, next_attempt, created_at, updated_at)"
+	    " SELECT ?1, s.id, ?2, ?2, ?2 FROM subscribers s"
+	    " WHERE s.status = 'active' AND (?4 IS NULL OR s.email <> ?4)"
+	    " AND (?3 IS NULL OR EXISTS (SELECT 1 FROM subscriber_districts sd"
+	    "  JOIN districts d ON d.id = sd.district_id"
+	    "  WHERE sd.subscriber_id = s.id AND d.name = ?3))"
+	    " ORDER BY s.id");
+
+	sqlite3_bind_int64(st, 1, mailing_id);
+	sqlite3_bind_int64(st, 2, (int64_t)now);
+	db_bind_text(st, 3, district);
+	db_bind_text(st, 4, skip);
+	if (run(db, st) < 0)
+		return -1;
+	return sqlite3_changes(db_handle(db));
+}
+
+int
+outbox_enqueue_one(struct db *db, int64_t mailing_id, int64_t subscriber_id,
+    time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "INSERT OR IGNORE INTO outbox"
+	    " (mailing_id, subscriber_id, next_attempt, created_at, updated_at)"
+	    " VALUES (?1, ?2, ?3, ?3, ?3)");
+
+	sqlite3_bind_int64(st, 1, mailing_id);
+	sqlite3_bind_int64(st, 2, subscriber_id);
+	sqlite3_bind_int64(st, 3, (int64_t)now);
+	return run(db, st);
+}
+
+long
+outbox_claim(struct db *db, time_t now, size_t max,
+    struct outbox_item ***items)
+{
+	sqlite3_stmt *st;
+	struct outbox_item **v = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	*items = NULL;
+	if (db_begin(db) < 0)
+		return -1;
+	st = db_stmt(db, "SELECT o.id, o.mailing_id, o.attempts, o.created_at,"
+	    " s.id, s.email, s.name, s.language, s.status, s.token,"
+	    " (SELECT group_concat(name, char(31)) FROM (SELECT d.name FROM"
+	    "   subscriber_districts sd JOIN districts d ON d.id = sd.district_id"
+	    "   WHERE sd.subscriber_id = s.id ORDER BY d.name))"
+	    " FROM outbox o JOIN subscribers s ON s.id = o.subscriber_id"
+	    " JOIN mailings m ON m.id = o.mailing_id"
+	    " WHERE o.state IN ('queued','deferred') AND o.next_attempt <= ?1"
+	    " AND m.state = 'active'"
+	    " ORDER BY o.next_attempt, o.id LIMIT ?2");
+	sqlite3_bind_int64(st, 1, (int64_t)now);
+	sqlite3_bind_int64(st, 2, (int64_t)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct outbox_item *it = xcalloc(1, sizeof(*it));
+		struct subscriber *s = xcalloc(1, sizeof(*s));
+		const char *d = db_col_text(st, 10), *p, *e;
+
+		it->id = sqlite3_column_int64(st, 0);
+		it->mailing_id = sqlite3_column_int64(st, 1);
+		it->attempts = sqlite3_column_int(st, 2);
+		it->created_at = (time_t)sqlite3_column_int64(st, 3);
+		s->id = sqlite3_column_int64(st, 4);
+		s->email = xstrdup(db_col_text(st, 5));
+		s->name = xstrdup(db_col_text(st, 6));
+		s->language = xstrdup(db_col_text(st, 7));
+		s->status = xstrdup(db_col_text(st, 8));
+		s->token = xstrdup(db_col_text(st, 9));
+		for (p = d; *p != '\0'; p = *e ? e + 1 : e) {
+			e = p + strcspn(p, "\x1f");
+			s->districts = xrealloc(s->districts,
+			    (s->ndistricts + 1) * sizeof(char *));
+			s->districts[s->ndistricts++] =
+			    xstrndup(p, (size_t)(e - p));
+		}
+		it->sub = s;
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		v[n++] = it;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		st = db_stmt(db, "UPDATE outbox SET state = 'sending',"
+		    " updated_at = ? WHERE id = ?");
+		sqlite3_bind_int64(st, 1, (int64_t)now);
+		sqlite3_bind_int64(st, 2, v[i]->id);
+		if (run(db, st) < 0)
+			goto fail;
+	}
+	if (db_commit(db) < 0)
+		goto fail;
+	*items = v;
+	return (long)n;
+fail:
+	db_rollback(db);
+	for (i = 0; i < n; i++)
+		outbox_item_free(v[i]);
+	free(v);
+	return -1;
+}
+
+int
+outbox_sent(struct db *db, int64_t id, const char *message_id,
+    const char *reply, time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE outbox SET state = 'sent',"
+	    " attempts = attempts + 1, message_id = ?2, last_reply = ?3,"
+	    " sent_at = ?4, updated_at = ?4 WHERE id = ?1");
+
+	sqlite3_bind_int64(st, 1, id);
+	db_bind_text(st, 2, message_id);
+	db_bind_text(st, 3, reply);
+	sqlite3_bind_int64(st, 4, (int64_t)now);
+	return run(db, st);
+}
+
+int
+outbox_tempfail(struct db *db, const struct outbox_item *it,
+    const char *reply, long max_age, time_t now)
+{
+	sqlite3_stmt *st;
+	size_t i = (size_t)it->attempts;
+	long delay = backoff[i < NBACKOFF ? i : NBACKOFF - 1];
+	int fail = now + delay - it->created_at > max_age;
+
+	st = db_stmt(db, "UPDATE outbox SET state = ?2,"
+	    " attempts = attempts + 1, next_attempt = ?3, last_reply = ?4,"
+	    " updated_at = ?5 WHERE id = ?1");
+	sqlite3_bind_int64(st, 1, it->id);
+	db_bind_text(st, 2, fail ? "failed" : "deferred");
+	sqlite3_bind_int64(st, 3, (int64_t)(now + delay));
+	db_bind_text(st, 4, reply);
+	sqlite3_bind_int64(st, 5, (int64_t)now);
+	if (run(db, st) < 0)
+		return -1;
+	return fail;
+}
+
+int
+outbox_permfail(struct db *db, const struct outbox_item *it,
+    const char *reply, int bounce, time_t now)
+{
+	sqlite3_stmt *st;
+	char *err = NULL;
+
+	if (db_begin(db) < 0)
+		return -1;
+	st = db_stmt(db, "UPDATE outbox SET state = 'failed',"
+	    " attempts = attempts + 1, last_reply = ?2, updated_at = ?3"
+	    " WHERE id = ?1");
+	sqlite3_bind_int64(st, 1, it->id);
+	db_bind_text(st, 2, reply);
+	sqlite3_bind_int64(st, 3, (int64_t)now);
+	if (run(db, st) < 0 ||
+	    (bounce && subscriber_bounce(db, it->sub->id, &err) < 0)) {
+		free(err);
+		db_rollback(db);
+		return -1;
+	}
+	return db_commit(db);
+}
+
+int
+outbox_skip(struct db *db, int64_t id, const char *why, time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE outbox SET state = 'cancelled',"
+	    " last_reply = ?2, updated_at = ?3 WHERE id = ?1");
+
+	sqlite3_bind_int64(st, 1, id);
+	db_bind_text(st, 2, why);
+	sqlite3_bind_int64(st, 3, (int64_t)now);
+	return run(db, st);
+}
+
+int
+outbox_unclaim(struct db *db, int64_t id)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE outbox SET state = CASE"
+	    " WHEN attempts > 0 THEN 'deferred' ELSE 'queued' END"
+	    " WHERE id = ? AND state = 'sending'");
+
+	sqlite3_bind_int64(st, 1, id);
+	return run(db, st);
+}
+
+time_t
+outbox_next_due(struct db *db)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT min(o.next_attempt) FROM outbox o"
+	    " JOIN mailings m ON m.id = o.mailing_id"
+	    " WHERE o.state IN ('queued','deferred') AND m.state = 'active'");
+	time_t t = 0;
+
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		t = (time_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return t;
+}
+
+size_t
+outbox_sent_since(struct db *db, time_t since, time_t **times)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT sent_at FROM outbox"
+	    " WHERE sent_at >= ? ORDER BY sent_at");
+	size_t n = 0, cap = 0;
+
+	*times = NULL;
+	sqlite3_bind_int64(st, 1, (int64_t)since);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			*times = xrealloc(*times, cap * sizeof(time_t));
+		}
+		(*times)[n++] = (time_t)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	return n;
+}
+
+long
+outbox_retry(struct db *db, int64_t mailing_id, time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE outbox SET state = 'queued',"
+	    " next_attempt = ?2, created_at = ?2, updated_at = ?2"
+	    " WHERE state = 'failed' AND (?1 = 0 OR mailing_id = ?1)"
+	    " AND EXISTS (SELECT 1 FROM subscribers s WHERE"
+	    "  s.id = outbox.subscriber_id AND s.status = 'active')");
+
+	sqlite3_bind_int64(st, 1, mailing_id);
+	sqlite3_bind_int64(st, 2, (int64_t)now);
+	if (run(db, st) < 0)
+		return -1;
+	return sqlite3_changes(db_handle(db));
+}
+
+long
+outbox_cancel(struct db *db, int64_t mailing_id, time_t now)
+{
+	sqlite3_stmt *st;
+	long n;
+
+	if (db_begin(db) < 0)
+		return -1;
+	st = db_stmt(db, "UPDATE mailings SET state = 'cancelled' WHERE id = ?");
+	sqlite3_bind_int64(st, 1, mailing_id);
+	if (run(db, st) < 0 || sqlite3_changes(db_handle(db)) == 0) {
+		db_rollback(db);
+		return -1;
+	}
+	st = db_stmt(db, "UPDATE outbox SET state = 'cancelled',"
+	    " last_reply = 'mailing cancelled', updated_at = ?2"
+	    " WHERE mailing_id = ?1 AND state IN ('queued','deferred')");
+	sqlite3_bind_int64(st, 1, mailing_id);
+	sqlite3_bind_int64(st, 2, (int64_t)now);
+	if (run(db, st) < 0) {
+		db_rollback(db);
+		return -1;
+	}
+	n = sqlite3_changes(db_handle(db));
+	return db_commit(db) < 0 ? -1 : n;
+}
+
+static void
+add_count(struct outbox_counts *c, const char *state, long n)
+{
+	if (!strcmp(state, "queued")) c->queued += n;
+	else if (!strcmp(state, "sending")) c->sending += n;
+	else if (!strcmp(state, "sent")) c->sent += n;
+	else if (!strcmp(state, "deferred")) c->deferred += n;
+	else if (!strcmp(state, "failed")) c->failed += n;
+	else if (!strcmp(state, "cancelled")) c->cancelled += n;
+}
+
+int
+outbox_counts(struct db *db, int64_t mailing_id, struct outbox_counts *c)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT state, count(*) FROM outbox"
+	    " WHERE ?1 = 0 OR mailing_id = ?1 GROUP BY state");
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	sqlite3_bind_int64(st, 1, mailing_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		add_count(c, db_col_text(st, 0), sqlite3_column_int64(st, 1));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+outbox_mailings(struct db *db, void (*fn)(void *arg, int64_t id,
+    const char *kind, const char *title, const char *state, time_t created,
+    const struct outbox_counts *c), void *arg)
+{
+	sqlite3_stmt *st;
+	struct outbox_counts c;
+	int rc;
+
+	if (sqlite3_prepare_v2(db_handle(db), "SELECT m.id, m.kind, m.title,"
+	    " m.state, m.created_at, o.state, count(o.id) FROM mailings m"
+	    " LEFT JOIN outbox o ON o.mailing_id = m.id"
+	    " GROUP BY m.id, o.state ORDER BY m.id DESC", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	while (rc == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		char *kind = xstrdup(db_col_text(st, 1));
+		char *title = xstrdup(db_col_text(st, 2));
+		char *state = xstrdup(db_col_text(st, 3));
+		time_t created = (time_t)sqlite3_column_int64(st, 4);
+
+		memset(&c, 0, sizeof(c));
+		do {
+			if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+				add_count(&c, db_col_text(st, 5),
+				    sqlite3_column_int64(st, 6));
+			rc = sqlite3_step(st);
+		} while (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) == id);
+		fn(arg, id, kind, title, state, created, &c);
+		free(kind);
+		free(title);
+		free(state);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+outbox_recent_errors(struct db *db, int n, void (*fn)(void *arg,
+    int64_t mailing_id, const char *email, const char *state, int attempts,
+    const char *reply, time_t when), void *arg)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT o.mailing_id, s.email, o.state,"
+	    " o.attempts, o.last_reply, o.updated_at FROM outbox o"
+	    " JOIN subscribers s ON s.id = o.subscriber_id"
+	    " WHERE o.state IN ('failed','deferred')"
+	    " ORDER BY o.updated_at DESC, o.id DESC LIMIT ?");
+	int rc;
+
+	sqlite3_bind_int(st, 1, n);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(arg, sqlite3_column_int64(st, 0), db_col_text(st, 1),
+		    db_col_text(st, 2), sqlite3_column_int(st, 3),
+		    db_col_text(st, 4), (time_t)sqlite3_column_int64(st, 5));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}

@@ -1,0 +1,112 @@
+/*
+ * outbox: one row per recipient per mailing, in SQLite, so nothing is lost
+ * and nothing is sent twice.
+ *
+ * States: queued -> sending -> sent; sending -> deferred -> sending … ;
+ * sending -> failed; queued/deferred -> cancelled. A row is claimed
+ * ("sending") just before its message goes out and marked "sent" only
+ * after the server accepted it, each in its own transaction. After a crash,
+ * outbox_recover() puts rows left in "sending" back to "queued": the only
+ * possible duplicates are the messages that were on the wire.
+ *
+ * Temporary failures are retried with backoff (1 min, 5 min, 30 min, 2 h,
+ * 6 h, then every 6 h) until the row is older than [smtp] max_age, then
+ * they fail. Permanent failures fail at once and count as a hard bounce.
+ */
+#ifndef RUNDBRIEF_OUTBOX_H
+#define RUNDBRIEF_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct db;
+struct subscriber;
+
+/* A claimed row with what is needed to write the message. */
+struct outbox_item {
+	int64_t id;
+	int64_t mailing_id;
+	int attempts;            /* before this one */
+	time_t created_at;
+	struct subscriber *sub;  /* owned by the item */
+};
+
+void outbox_item_free(struct outbox_item *it);
+
+/* Rows left in "sending" (a crash) back to "queued". *n: how many. */
+int outbox_recover(struct db *db, long *n);
+
+/*
+ * Adds one queued row per recipient: status-active subscribers, for event
+ * mailings only those of the event's district (district NULL: everyone),
+ * never the address `skip` (the organizer). Returns the number queued, or
+ * -1. Must run inside the caller's transaction.
+ */
+long outbox_enqueue(struct db *db, int64_t mailing_id, const char *district,
+    const char *skip, time_t now);
+
+/* Queues one row for one subscriber (notices such as confirm). */
+int outbox_enqueue_one(struct db *db, int64_t mailing_id,
+    int64_t subscriber_id, time_t now);
+
+/*
+ * Claims up to max due rows (queued or deferred, next_attempt <= now, of
+ * active mailings): marks them "sending" and returns them in *items
+ * (caller frees each with outbox_item_free and the array with free).
+ * Returns the number claimed, or -1.
+ */
+long outbox_claim(struct db *db, time_t now, size_t max,
+    struct outbox_item ***items);
+
+/* The server accepted the message. */
+int outbox_sent(struct db *db, int64_t id, const char *message_id,
+    const char *reply, time_t now);
+
+/*
+ * A temporary failure: deferred with backoff, or failed once the row is
+ * older than max_age. Returns 0 (deferred) or 1 (failed), -1 on error.
+ */
+int outbox_tempfail(struct db *db, const struct outbox_item *it,
+    const char *reply, long max_age, time_t now);
+
+/* A permanent failure; bounce != 0 counts a hard bounce. */
+int outbox_permfail(struct db *db, const struct outbox_item *it,
+    const char *reply, int bounce, time_t now);
+
+/* Not sent on purpose (the subscriber is no longer active …). */
+int outbox_skip(struct db *db, int64_t id, const char *why, time_t now);
+
+/* Back to queued after a claim that was never attempted (stop, rate). */
+int outbox_unclaim(struct db *db, int64_t id);
+
+/* The earliest next_attempt of a due-able row, 0 when there is none. */
+time_t outbox_next_due(struct db *db);
+
+/* Send times of the last hour (to seed the SMTP rate limit). */
+size_t outbox_sent_since(struct db *db, time_t since, time_t **times);
+
+/* failed -> queued (mailing 0: all mailings). Returns the number, or -1. */
+long outbox_retry(struct db *db, int64_t mailing_id, time_t now);
+
+/* Stops a mailing: its queued and deferred rows become cancelled.
+ * Returns the number of rows cancelled, or -1 (no such mailing). */
+long outbox_cancel(struct db *db, int64_t mailing_id, time_t now);
+
+/* Counts per state of one mailing (or all, mailing_id 0). */
+struct outbox_counts {
+	long queued, sending, sent, deferred, failed, cancelled;
+};
+int outbox_counts(struct db *db, int64_t mailing_id, struct outbox_counts *c);
+
+/* Calls fn for every mailing (newest first) with its counts. */
+int outbox_mailings(struct db *db, void (*fn)(void *arg, int64_t id,
+    const char *kind, const char *title, const char *state, time_t created,
+    const struct outbox_counts *c), void *arg);
+
+/* The n most recent failures and deferrals. */
+int outbox_recent_errors(struct db *db, int n, void (*fn)(void *arg,
+    int64_t mailing_id, const char *email, const char *state, int attempts,
+    const char *reply, time_t when), void *arg);
+
+#endif
