@@ -89,6 +89,10 @@ sample: all
 run: deps
 	$(MAKE) all
 	$(MAKE) sample
+	@# this month's newsletter for the sample subscribers (once a month;
+	@# a second time it says so and the daemon starts all the same)
+	-$(BUILD)/rundbrief -c $(RUN_CONFIG) newsletter send
+	@echo "rundbriefd: writing mail into var/outbox/new; stop with Ctrl-C"
 	$(BUILD)/rundbriefd -c $(RUN_CONFIG) -f
 
 check: deps-test

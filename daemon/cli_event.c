@@ -13,6 +13,7 @@
 #include "district.h"
 #include "event.h"
 #include "ical.h"
+#include "mailing.h"
 #include "util.h"
 
 static const char event_usage[] =
@@ -22,8 +23,8 @@ static const char event_usage[] =
     "      [--location L] [--online-url U] [--district D] [--capacity N]\n"
     "      [--rrule R] [--description-file F.md]\n"
     "  update ID [same options as add; an empty value clears an optional one]\n"
-    "  publish ID\n"
-    "  cancel ID\n"
+    "  publish ID [--no-mail]\n"
+    "  cancel ID [--no-mail]\n"
     "  list [--from DATE] [--to DATE] [--format table|tsv|json]\n"
     "  show ID [--format table|tsv|json]\n"
     "  ics [ID…] [--output FILE] [--from DATE] [--to DATE]\n"
@@ -33,11 +34,18 @@ static const char event_usage[] =
     "deadline, other. Dates are local time in the configured time zone;\n"
     "all-day events take 'YYYY-MM-DD' (the end date is inclusive). Without\n"
     "--district an event is county-wide. New events are drafts until\n"
-    "published.\n";
+    "published.\n"
+    "\n"
+    "Publishing queues a calendar invitation for the active subscribers of\n"
+    "the event's district (everyone for county-wide events). When the date,\n"
+    "place, online link or recurrence of a published event changes, everyone\n"
+    "invited gets an update (same UID, SEQUENCE + 1); a cancellation tells\n"
+    "them too. Title or description changes send nothing. --no-mail (on\n"
+    "update, publish, cancel) changes the event without any mail.\n";
 
 enum { E_KIND = 256, E_TITLE, E_START, E_END, E_ALLDAY, E_LOCATION, E_URL,
 	E_DISTRICT, E_CAPACITY, E_RRULE, E_DESCFILE, E_FROM, E_TO, E_FORMAT,
-	E_HELP, E_TIMED };
+	E_HELP, E_TIMED, E_NOMAIL };
 
 static const struct option event_opts[] = {
 	{ "kind", required_argument, NULL, E_KIND },
@@ -56,6 +64,7 @@ static const struct option event_opts[] = {
 	{ "to", required_argument, NULL, E_TO },
 	{ "format", required_argument, NULL, E_FORMAT },
 	{ "help", no_argument, NULL, E_HELP },
+	{ "no-mail", no_argument, NULL, E_NOMAIL },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -64,6 +73,7 @@ struct eopts {
 	char *description;     /* read from --description-file */
 	const char *from, *to;
 	int nfields;
+	int no_mail;
 };
 
 /* Returns 0, an EX_* code, or -1 after --help. */
@@ -83,6 +93,10 @@ parse_event_opts(struct cli *c, int argc, char **argv, int fields,
 		if (ch == E_HELP) {
 			fputs(event_usage, stdout);
 			return -1;
+		}
+		if (ch == E_NOMAIL) {
+			o->no_mail = 1;
+			continue;
 		}
 		if (ch == '?' || ch == ':' || (!fields && ch < E_FROM) ||
 		    (fields && (ch == E_FROM || ch == E_TO))) {
@@ -158,10 +172,46 @@ uid_domain(const struct config *cfg)
 	return at ? at + 1 : "rundbrief.invalid";
 }
 
+/*
+ * Queues the mail that goes with a change of a published event: the
+ * invitation on publishing, an update when date, place or recurrence
+ * changed, a cancellation. Prints what was queued.
+ */
+static int
+queue_event_mail(struct cli *c, const char *kind, int64_t id,
+    const struct event *old)
+{
+	struct event *ev;
+	char *err = NULL, key[48];
+	int64_t mid;
+	long queued = 0;
+	int rc;
+
+	if (event_get(c->db, id, &ev) != 0)
+		return EX_SOFTWARE;
+	snprintf(key, sizeof(key), "invitation:%" PRId64, id);
+	rc = mailing_event(c->cfg, c->db, kind, ev, old, 0,
+	    strcmp(kind, "invitation") == 0 ? key : NULL, time(NULL), &mid,
+	    &queued, &err);
+	event_free(ev);
+	if (rc < 0) {
+		cli_err("event %" PRId64 ": the %s was not queued: %s", id, kind,
+		    err);
+		free(err);
+		return EX_DATAERR;
+	}
+	if (rc == 0)
+		printf("mailing %" PRId64 ": %s queued for %ld subscriber%s "
+		    "(rundbrief queue run, or the daemon, sends it)\n", mid, kind,
+		    queued, queued == 1 ? "" : "s");
+	return 0;
+}
+
 static int
 cmd_add_update(struct cli *c, int argc, char **argv, int add)
 {
 	struct eopts o;
+	struct event *old = NULL;
 	int64_t id = 0;
 	char *err = NULL;
 	int rc, changed = 0;
@@ -176,6 +226,10 @@ cmd_add_update(struct cli *c, int argc, char **argv, int add)
 	}
 	if ((rc = cli_db(c)) != 0)
 		goto out;
+	if (!add && event_get(c->db, id, &old) < 0) {
+		rc = EX_SOFTWARE;
+		goto out;
+	}
 	if (add)
 		rc = event_add(c->db, c->cfg->timezone, uid_domain(c->cfg), &o.f,
 		    &id, &err);
@@ -195,7 +249,12 @@ cmd_add_update(struct cli *c, int argc, char **argv, int add)
 		    "unchanged", changed & EVENT_CHANGED_SEQUENCE ?
 		    " (date, place or recurrence changed)" : "");
 	rc = 0;
+	/* invited people hear of changes to date, place or recurrence */
+	if (!add && !o.no_mail && old != NULL && (changed &
+	    EVENT_CHANGED_SEQUENCE) && strcmp(old->status, "published") == 0)
+		rc = queue_event_mail(c, "update", id, old);
 out:
+	event_free(old);
 	free(o.description);
 	return rc < 0 ? 0 : rc;
 }
@@ -204,15 +263,22 @@ static int
 cmd_status(struct cli *c, int argc, char **argv)
 {
 	struct eopts o;
+	struct event *before;
 	int64_t id;
 	char *err = NULL;
-	int rc, cancel = strcmp(argv[0], "cancel") == 0;
+	int rc, was, cancel = strcmp(argv[0], "cancel") == 0;
 
 	if ((rc = parse_event_opts(c, argc, argv, 0, &o)) != 0)
 		return rc < 0 ? 0 : rc;
 	free(o.description);
 	if ((rc = parse_id(argc, argv, &id)) != 0 || (rc = cli_db(c)) != 0)
 		return rc;
+	if (event_get(c->db, id, &before) != 0) {
+		cli_err("no event %" PRId64, id);
+		return EX_DATAERR;
+	}
+	was = !strcmp(before->status, "published");
+	event_free(before);
 	rc = cancel ? event_cancel(c->db, id, &err) :
 	    event_publish(c->db, id, &err);
 	if (rc < 0) {
@@ -221,7 +287,11 @@ cmd_status(struct cli *c, int argc, char **argv)
 		return EX_DATAERR;
 	}
 	printf("event %" PRId64 ": %s\n", id, cancel ? "cancelled" : "published");
-	return 0;
+	if (o.no_mail)
+		return 0;
+	if (cancel)
+		return was ? queue_event_mail(c, "cancellation", id, NULL) : 0;
+	return queue_event_mail(c, "invitation", id, NULL);
 }
 
 static void

@@ -290,7 +290,12 @@ mailing_event(const struct config *cfg, struct db *db, const char *kind,
 	}
 	if (freeze_templates(cfg, db, mid, kind, errstr) < 0)
 		goto fail;
-	*queued = outbox_enqueue(db, mid, ev->district, organizer(cfg), now);
+	if (strcmp(kind, "update") == 0 || strcmp(kind, "cancellation") == 0)
+		*queued = outbox_enqueue_invited(db, mid, ev->id, organizer(cfg),
+		    now);
+	else
+		*queued = outbox_enqueue(db, mid, ev->district, organizer(cfg),
+		    now);
 	if (*queued < 0 || db_commit(db) < 0) {
 		*errstr = xstrdup(db_errmsg(db));
 		goto fail;

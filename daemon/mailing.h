@@ -31,11 +31,13 @@ int mailing_newsletter(const struct config *cfg, struct db *db, int year,
 /*
  * Makes an event mailing ("invitation", "update", "cancellation",
  * "reminder") of ev — old is the previous version for an update, lead the
- * time before the start for a reminder — and queues it for the active
- * subscribers of the event's district (everyone for county-wide events),
- * never the organizer. key, if not NULL, makes it unique (e.g. one reminder
- * per event and offset). Returns 0 with *id and *queued, 1 when a mailing
- * with that key exists already, -1 on error.
+ * time before the start for a reminder — and queues it, never for the
+ * organizer's own address and only for active subscribers: an invitation
+ * or reminder for the subscribers of the event's district (everyone for
+ * county-wide events); an update or cancellation for those who were
+ * invited. key, if not NULL, makes it unique (e.g. one reminder per event
+ * and offset). Returns 0 with *id and *queued, 1 when a mailing with that
+ * key exists already, -1 on error.
  */
 int mailing_event(const struct config *cfg, struct db *db, const char *kind,
     const struct event *ev, const struct event *old, long lead,

@@ -68,6 +68,30 @@ outbox_enqueue(struct db *db, int64_t mailing_id, const char *district,
 	return sqlite3_changes(db_handle(db));
 }
 
+long
+outbox_enqueue_invited(struct db *db, int64_t mailing_id, int64_t event_id,
+    const char *skip, time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "INSERT OR IGNORE INTO outbox"
+	    " (mailing_id, subscriber_id, next_attempt, created_at, updated_at)"
+	    " SELECT DISTINCT ?1, s.id, ?2, ?2, ?2 FROM outbox o"
+	    " JOIN mailings m ON m.id = o.mailing_id"
+	    " JOIN subscribers s ON s.id = o.subscriber_id"
+	    " WHERE m.event_id = ?3 AND m.id <> ?1"
+	    " AND m.kind IN ('invitation','update')"
+	    " AND o.state IN ('queued','sending','sent','deferred')"
+	    " AND s.status = 'active' AND (?4 IS NULL OR s.email <> ?4)"
+	    " ORDER BY s.id");
+
+	sqlite3_bind_int64(st, 1, mailing_id);
+	sqlite3_bind_int64(st, 2, (int64_t)now);
+	sqlite3_bind_int64(st, 3, event_id);
+	db_bind_text(st, 4, skip);
+	if (run(db, st) < 0)
+		return -1;
+	return sqlite3_changes(db_handle(db));
+}
+
 int
 outbox_enqueue_one(struct db *db, int64_t mailing_id, int64_t subscriber_id,
     time_t now)

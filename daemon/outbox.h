@@ -46,6 +46,15 @@ int outbox_recover(struct db *db, long *n);
 long outbox_enqueue(struct db *db, int64_t mailing_id, const char *district,
     const char *skip, time_t now);
 
+/*
+ * Queues the subscribers who were invited to event_id (an invitation or
+ * update of it was sent or is on its way) and are still active, never the
+ * address `skip`. Returns the number queued, or -1. In the caller's
+ * transaction.
+ */
+long outbox_enqueue_invited(struct db *db, int64_t mailing_id,
+    int64_t event_id, const char *skip, time_t now);
+
 /* Queues one row for one subscriber (notices such as confirm). */
 int outbox_enqueue_one(struct db *db, int64_t mailing_id,
     int64_t subscriber_id, time_t now);
