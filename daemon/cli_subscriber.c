@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "config.h"
 #include "db.h"
+#include "outbox.h"
 #include "subscriber.h"
 #include "util.h"
 
@@ -23,7 +24,8 @@ static const char usage_text[] =
     "            [--topic T]… [--no-topics] [--status S] [--confirmed]\n"
     "  unsubscribe EMAIL\n"
     "  forget EMAIL          erase the person; keep only a hashed tombstone\n"
-    "  export [EMAIL]        all data held on a person (or everyone), as JSON\n"
+    "  export [EMAIL]        all data held on a person (or everyone) and the\n"
+    "                        mail sent to them, as JSON\n"
     "\n"
     "Without --confirmed new subscribers are 'pending' until they confirm.\n"
     "--confirmed records their consent (source and time) and makes them\n"
@@ -378,10 +380,41 @@ json_time(struct buf *b, time_t t)
 	buf_puts(b, s);
 }
 
+struct mail_rows {
+	struct buf *b;
+	int n;
+};
+
+static void
+mail_row(void *arg, int64_t mailing_id, const char *kind, const char *title,
+    const char *state, time_t sent_at, const char *message_id)
+{
+	struct mail_rows *mr = arg;
+	struct buf *b = mr->b;
+
+	buf_printf(b, "%s\n    {\"mailing\": %lld, \"kind\": ", mr->n++ ? "," : "",
+	    (long long)mailing_id);
+	json_str(b, kind);
+	buf_puts(b, ", \"title\": ");
+	json_str(b, title);
+	buf_puts(b, ", \"state\": ");
+	json_str(b, state);
+	buf_puts(b, ", \"sent_at\": ");
+	json_time(b, sent_at);
+	buf_puts(b, ", \"message_id\": ");
+	if (message_id)
+		json_str(b, message_id);
+	else
+		buf_puts(b, "null");
+	buf_putc(b, '}');
+}
+
 /* Everything held on one person, as a JSON object. */
 static void
-export_one(struct buf *b, const struct subscriber *s)
+export_one(struct buf *b, struct db *db, const struct subscriber *s)
 {
+	struct mail_rows mr = { b, 0 };
+
 	buf_puts(b, "{\n  \"email\": ");
 	json_str(b, s->email);
 	buf_puts(b, ",\n  \"name\": ");
@@ -408,7 +441,9 @@ export_one(struct buf *b, const struct subscriber *s)
 	json_time(b, s->created_at);
 	buf_puts(b, ",\n  \"updated_at\": ");
 	json_time(b, s->updated_at);
-	buf_puts(b, "\n}");
+	buf_puts(b, ",\n  \"mail\": [");
+	outbox_each_for_subscriber(db, s->id, mail_row, &mr);
+	buf_puts(b, mr.n ? "\n  ]\n}" : "]\n}");
 }
 
 static int
@@ -443,13 +478,19 @@ show_table(struct cli *c, const struct subscriber *s)
 	return 0;
 }
 
+struct export_ctx {
+	struct buf b;
+	struct db *db;
+};
+
 static int
 export_row(void *arg, const struct subscriber *s)
 {
-	struct buf *b = arg;
+	struct export_ctx *ec = arg;
+	struct buf *b = &ec->b;
 
 	buf_puts(b, b->len > 2 ? ",\n" : "\n");
-	export_one(b, s);
+	export_one(b, ec->db, s);
 	fwrite(b->data, 1, b->len, stdout);
 	buf_reset(b);
 	buf_puts(b, "[\n"); /* marks "not first" */
@@ -483,10 +524,13 @@ cmd_show_export(struct cli *c, int argc, char **argv)
 		return rc;
 	buf_init(&b);
 	if (export && optind == argc) {
+		struct export_ctx ec;
+		buf_init(&ec.b);
+		ec.db = c->db;
 		fputs("[", stdout);
-		rc = subscriber_each(c->db, NULL, NULL, export_row, &b);
-		fputs(b.len ? "\n]\n" : "]\n", stdout);
-		buf_free(&b);
+		rc = subscriber_each(c->db, NULL, NULL, export_row, &ec);
+		fputs(ec.b.len ? "\n]\n" : "]\n", stdout);
+		buf_free(&ec.b);
 		return rc < 0 ? EX_SOFTWARE : 0;
 	}
 	rc = subscriber_get(c->db, argv[optind], &s);
@@ -495,7 +539,7 @@ cmd_show_export(struct cli *c, int argc, char **argv)
 		return rc == SUB_ERR_NOTFOUND ? EX_NOUSER : EX_SOFTWARE;
 	}
 	if (export || c->fmt == OUT_JSON) {
-		export_one(&b, s);
+		export_one(&b, c->db, s);
 		printf("%s\n", b.data);
 	} else
 		show_table(c, s);

@@ -426,3 +426,26 @@ outbox_recent_errors(struct db *db, int n, void (*fn)(void *arg,
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
+
+int
+outbox_each_for_subscriber(struct db *db, int64_t subscriber_id,
+    void (*fn)(void *arg, int64_t mailing_id, const char *kind,
+    const char *title, const char *state, time_t sent_at,
+    const char *message_id), void *arg)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT m.id, m.kind, m.title, o.state,"
+	    " o.sent_at, o.message_id FROM outbox o"
+	    " JOIN mailings m ON m.id = o.mailing_id"
+	    " WHERE o.subscriber_id = ? ORDER BY o.id");
+	int rc;
+
+	sqlite3_bind_int64(st, 1, subscriber_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(arg, sqlite3_column_int64(st, 0), db_col_text(st, 1),
+		    db_col_text(st, 2), db_col_text(st, 3),
+		    (time_t)sqlite3_column_int64(st, 4),
+		    sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL :
+		    db_col_text(st, 5));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}

@@ -113,6 +113,13 @@ int outbox_mailings(struct db *db, void (*fn)(void *arg, int64_t id,
     const char *kind, const char *title, const char *state, time_t created,
     const struct outbox_counts *c), void *arg);
 
+/* Every outbox row of one subscriber (for a data-access request), oldest
+ * first. */
+int outbox_each_for_subscriber(struct db *db, int64_t subscriber_id,
+    void (*fn)(void *arg, int64_t mailing_id, const char *kind,
+    const char *title, const char *state, time_t sent_at,
+    const char *message_id), void *arg);
+
 /* The n most recent failures and deferrals. */
 int outbox_recent_errors(struct db *db, int n, void (*fn)(void *arg,
     int64_t mailing_id, const char *email, const char *state, int attempts,

@@ -24,7 +24,8 @@ class Tool(unittest.TestCase):
         self.conf = os.path.join(self.dir, "rundbrief.ini")
         with open(self.conf, "w") as f:
             f.write("[general]\ndatabase = %s/db/rundbrief.db\n"
-                    "language = de\n" % self.dir)
+                    "language = de\n[smtp]\nmaildir = %s/outbox\n"
+                    % (self.dir, self.dir))
         os.chmod(self.conf, 0o600)
         self.ok("init")
 
@@ -77,6 +78,34 @@ class TestInitAndConfig(Tool):
         self.assertEqual(r.returncode, EX_CONFIG)
         self.assertIn(bad + ":2: [general] timezone:", r.stderr)
         self.assertIn(bad + ":4: [smtp] connections:", r.stderr)
+
+    def test_example_config_is_valid(self):
+        """conf/rundbrief.ini sets every key, and all of them parse."""
+        src = os.path.join(os.environ.get("RUNDBRIEF_SRC", os.getcwd()),
+                           "conf", "rundbrief.ini")
+        with open(src) as f:
+            text = f.read()
+        secret = self.write("secret", "pw\n")
+        os.chmod(secret, 0o600)
+        text = text.replace("/etc/rundbrief/smtp-password", secret)
+        text = text.replace("/etc/rundbrief/imap-password", secret)
+        text = text.replace("/var/lib/rundbrief/", self.dir + "/")
+        conf = self.write("example.ini", text)
+        os.chmod(conf, 0o600)
+        r = self.run_tool("check", conf=conf)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        keys = [l.split("=")[0].strip().lstrip(";") for l in text.splitlines()
+                if "=" in l and not l.startswith(("; ", "#"))]
+        for key in ("database", "timezone", "language", "organisation",
+                    "organizer_name", "organizer_email", "templates",
+                    "content", "base_url", "url", "maildir", "username",
+                    "password_file", "envelope_from", "from", "reply_to",
+                    "connections", "rate_per_second", "rate_per_hour",
+                    "connect_timeout", "timeout", "tls", "ca_file",
+                    "schedule", "horizon", "review_lead", "list_id",
+                    "require_editorial", "offsets", "mailbox",
+                    "poll_interval", "processed_folder", "tls_verify"):
+            self.assertIn(key, keys)
 
     def test_check_ok(self):
         self.assertIn("configuration OK", self.ok("check"))
@@ -172,6 +201,15 @@ class TestSubscribers(Tool):
         self.assertEqual(exported["email"], "eva@example.org")
         self.assertEqual(exported["name"], "Eva")
         self.assertIn("consent_at", exported)
+        self.assertEqual(exported["mail"], [])
+        # the mail sent to her is part of what is held on her
+        self.ok("newsletter", "send")
+        self.ok("queue", "run")
+        exported = json.loads(self.ok("subscriber", "export",
+                                      "eva@example.org"))
+        self.assertEqual([(m["kind"], m["state"]) for m in exported["mail"]],
+                         [("newsletter", "sent")])
+        self.assertRegex(exported["mail"][0]["message_id"], r"@example\.org$")
         everyone = json.loads(self.ok("subscriber", "export"))
         self.assertEqual([p["email"] for p in everyone], ["eva@example.org"])
 
