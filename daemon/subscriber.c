@@ -30,10 +30,12 @@ subscriber_valid_language(const char *s)
 	if (strlen(s) != 2 || !islower((unsigned char)s[0]) ||
 	    !islower((unsigned char)s[1]))
 		return 0;
-	for (p = iso639_1; *p; p += 3)
+	for (p = iso639_1; ; p += 3) {
 		if (p[0] == s[0] && p[1] == s[1])
 			return 1;
-	return 0;
+		if (p[2] == '\0')
+			return 0;
+	}
 }
 
 int
