@@ -329,7 +329,8 @@ set_offsets(struct parse *p, const struct key *k, const char *v)
 		vals[n++] = sec;
 	}
 	free(copy);
-	qsort(vals, n, sizeof(*vals), cmp_long_desc);
+	if (n > 1)
+		qsort(vals, n, sizeof(*vals), cmp_long_desc);
 	free(cfg->reminder_offsets);
 	cfg->reminder_offsets = vals;
 	cfg->n_reminder_offsets = n;
@@ -352,7 +353,7 @@ set_value(struct parse *p, const struct key *k, const char *v)
 	case K_STR:
 	case K_PATH:
 		if (k->kind == K_PATH && *v == '\0')
-			break; /* empty = default */
+			return; /* empty = default */
 		if (!utf8_valid(v, strlen(v))) {
 			perr(p, k->section, k->name, "not valid UTF-8");
 			return;
@@ -493,7 +494,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *p = user;
 	const struct key *k;
-	size_t i, j;
+	size_t i, j, n;
 	char seen[128];
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -509,7 +510,16 @@ handler(void *user, const char *section, const char *name, const char *value)
 			}
 		if (p->nseen < sizeof(p->seen) / sizeof(p->seen[0]))
 			p->seen[p->nseen++] = xstrdup(seen);
-		set_value(p, k, value);
+		n = strlen(value);
+		if (n >= 2 && ((value[0] == '"' && value[n - 1] == '"') ||
+		    (value[0] == '\'' && value[n - 1] == '\''))) {
+			/* organisation = "Landkreis Beispiel": quotes are
+			 * not part of the value */
+			char *bare = xstrndup(value + 1, n - 2);
+			set_value(p, k, bare);
+			free(bare);
+		} else
+			set_value(p, k, value);
 		return 1;
 	}
 	if (*section == '\0')

@@ -90,7 +90,7 @@ test_full_valid_file(void **state)
 	    "database = /var/lib/rundbrief/rundbrief.db\n"
 	    "timezone = Europe/Vienna\n"
 	    "language = en\n"
-	    "organisation = Landkreis Beispiel\n"
+	    "organisation = \"Landkreis Beispiel\"\n"
 	    "organizer_email = ehrenamt@landkreis.example\n"
 	    "base_url = https://ehrenamt.landkreis.example/\n"
 	    "[smtp]\n"
@@ -133,6 +133,7 @@ test_full_valid_file(void **state)
 	assert_int_equal(load_capture(p, &cfg, &errors), 0);
 	assert_string_equal(errors, "");
 	assert_string_equal(cfg->timezone, "Europe/Vienna");
+	assert_string_equal(cfg->organisation, "Landkreis Beispiel");
 	assert_string_equal(cfg->smtp_password, "s3cr3t");
 	assert_int_equal(cfg->connections, 8);
 	assert_true(cfg->rate_per_second > 2.49 && cfg->rate_per_second < 2.51);
