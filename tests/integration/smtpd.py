@@ -3,7 +3,8 @@
 
     /usr/bin/python3 tests/integration/smtpd.py --store DIR [--port N]
         [--tls-cert PEM --tls-key PEM [--smtps]] [--auth USER:PASS]
-        [--idle-timeout SECONDS] [--lifetime SECONDS]
+        [--idle-timeout SECONDS] [--lifetime SECONDS] [--data-delay SECONDS]
+        [--late-delay SECONDS]
 
 Prints the port it listens on as the first line of stdout (useful with
 --port 0), then serves until SIGTERM/SIGINT or until --lifetime runs out.
@@ -19,18 +20,30 @@ a partial file, and both exist before the 250 reply is sent.
 
 Behaviour scripted by the recipient's local part (before the @):
   rcpt-NNN      answers NNN to RCPT TO           (e.g. rcpt-452, rcpt-550)
+  rcptonce-NNN  answers NNN to RCPT TO the first time it sees this
+                address, accepts it afterwards
   data-NNN      answers NNN after the message    (e.g. data-451, data-554)
   once-NNN      answers NNN after the message the first time it sees this
                 address, 250 afterwards
+  late-NNN      answers NNN after the message, but only --late-delay
+                seconds later (default 3; late-250 keeps the message at once)
   drop          first time: reads a line of the message, then closes the
                 connection (mid-DATA); afterwards accepts normally
   hang          never answers RCPT TO (until the client goes away)
   hang-data     never answers after the message
+  hang-once     first time: never answers after the message (and does not
+                keep it); afterwards accepts normally
 and by the sender's local part:
   mail-NNN      answers NNN to MAIL FROM
 and by a file: if DIR/greet exists when a connection arrives, its first
 line (e.g. "421 4.3.2 busy") is sent as the greeting, the connection is
 closed and the file removed (so exactly one connection is refused).
+Any 421 reply closes the connection after it is sent, as RFC 5321 3.8
+asks of a real server.
+
+--data-delay SECONDS makes a slow server: every accepted message is stored
+at once but its 250 reply waits that long (a client killed meanwhile has
+delivered a message it does not know about: the duplicate case).
 """
 
 import argparse
@@ -44,7 +57,8 @@ import sys
 
 from aiosmtpd.smtp import SMTP, AuthResult
 
-CODE_RE = re.compile(r'^(rcpt|data|once|mail)-([2-5][0-9][0-9])$')
+CODE_RE = re.compile(
+    r'^(rcpt|rcptonce|data|once|late|mail)-([2-5][0-9][0-9])$')
 REPLY_TEXT = {
     '2': 'OK (scripted)',
     '4': 'Temporary failure (scripted)',
@@ -73,8 +87,10 @@ def write_atomic(path, data):
 
 
 class State:
-    def __init__(self, store):
+    def __init__(self, store, data_delay=0, late_delay=3):
         self.store = store
+        self.data_delay = data_delay
+        self.late_delay = late_delay
         self.connections = 0
         self.seen = {}          # address -> times seen (for once-/drop)
         self.counter = 0
@@ -128,6 +144,9 @@ class Handler:
         if lp == 'hang':
             await asyncio.sleep(3600)
         reply = scripted(address, 'rcpt')
+        if reply is None and scripted(address, 'rcptonce') and \
+                self.state.first_time(address):
+            reply = scripted(address, 'rcptonce')
         if reply and reply[0] != '2':
             return reply
         envelope.rcpt_tos.append(address)
@@ -135,10 +154,20 @@ class Handler:
         return '250 OK'
 
     async def handle_DATA(self, server, session, envelope):
+        late = [scripted(r, 'late') for r in envelope.rcpt_tos
+                if scripted(r, 'late')]
+        if late:
+            if late[0][0] == '2':
+                self.state.save(envelope, session, server.conn_no)
+            await asyncio.sleep(self.state.late_delay)
+            return late[0]
         for rcpt in envelope.rcpt_tos:
             lp = local_part(rcpt)
             if lp == 'hang-data':
                 await asyncio.sleep(3600)
+            if lp == 'hang-once' and self.state.first_time(rcpt):
+                await asyncio.sleep(3600)
+                return '421 4.4.2 Timeout (scripted)'
             reply = scripted(rcpt, 'data')
             if reply is None and CODE_RE.match(lp) and \
                     lp.startswith('once-') and self.state.first_time(rcpt):
@@ -146,7 +175,10 @@ class Handler:
             if reply and reply[0] != '2':
                 return reply
         self.state.save(envelope, session, server.conn_no)
-        return '250 2.0.0 OK queued as %06d' % self.state.counter
+        counter = self.state.counter
+        if self.state.data_delay > 0:
+            await asyncio.sleep(self.state.data_delay)
+        return '250 2.0.0 OK queued as %06d' % counter
 
 
 class ScriptedSMTP(SMTP):
@@ -161,6 +193,13 @@ class ScriptedSMTP(SMTP):
         if self.transport is None:  # not the STARTTLS upgrade
             self.conn_no = self.state.count_connection()
         super().connection_made(transport)
+
+    async def push(self, status):
+        await super().push(status)
+        code = status[:3] if isinstance(status, bytes) else \
+            status[:3].encode('ascii', 'replace')
+        if code == b'421' and self.transport is not None:
+            self.transport.close()
 
     async def _handle_client(self):
         greet = os.path.join(self.state.store, 'greet')
@@ -200,10 +239,14 @@ def main():
                     help='close a connection idle this long')
     ap.add_argument('--lifetime', type=float, default=300,
                     help='exit after this many seconds (safety net)')
+    ap.add_argument('--data-delay', type=float, default=0,
+                    help='wait this long before each 250 after a message')
+    ap.add_argument('--late-delay', type=float, default=3,
+                    help='how late late-NNN answers')
     args = ap.parse_args()
 
     os.makedirs(args.store, exist_ok=True)
-    state = State(args.store)
+    state = State(args.store, args.data_delay, args.late_delay)
     handler = Handler(state)
 
     tls_context = None

@@ -366,7 +366,7 @@ test_parse_roundtrip(void **state)
 	    "Wednesday", "Thursday", "Friday", "Saturday" };
 	struct tm t;
 	struct buf b;
-	char s[32];
+	char s[64];
 	int y, m, d, prev = -1, n = 0;
 
 	(void)state;
@@ -398,7 +398,7 @@ test_weekday_vs_libc(void **state)
 {
 	struct tm t, ref;
 	time_t secs;
-	char s[32];
+	char s[64];
 	int y, m, d;
 
 	(void)state;
