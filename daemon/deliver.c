@@ -367,7 +367,7 @@ settle(struct deliver *d, struct flight *f, int status, int code,
 	switch (status) {
 	case 0:
 		outbox_sent(d->db, f->it->id, f->message_id, clean, now);
-		log_debug("%s: sent to subscriber %lld: %s", label,
+		log_info("%s: sent to subscriber %lld: %s", label,
 		    (long long)f->it->sub->id, clean);
 		count(d, &d->stats->sent);
 		break;
