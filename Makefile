@@ -27,8 +27,8 @@ OPT     ?= -O2 -g
 SAN     ?=
 CPPFLAGS += -Idaemon -I$(BUILD) -DRUNDBRIEF_DATADIR='"$(DATADIR)"' \
 	-DRUNDBRIEF_SYSCONFDIR='"$(SYSCONFDIR)"'
-CFLAGS   += $(CSTD) $(WARN) $(OPT) $(SAN) $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-LDFLAGS  += $(SAN)
+CFLAGS   += $(CSTD) $(WARN) $(OPT) $(SAN) -pthread $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+LDFLAGS  += $(SAN) -pthread
 LDLIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lcsv -lm
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)

@@ -226,7 +226,6 @@ static int
 cmd_run(struct cli *c)
 {
 	struct deliver_stats st;
-	struct outbox_counts n;
 	struct progress p;
 	struct sigaction sa;
 	char *err = NULL;
@@ -251,8 +250,7 @@ cmd_run(struct cli *c)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	memset(&st, 0, sizeof(st));
-	outbox_counts(c->db, 0, &n);
-	p.total = n.queued;
+	p.total = outbox_due_count(c->db, time(NULL));
 	p.tty = isatty(2);
 	p.last = time(NULL);
 	for (;;) {

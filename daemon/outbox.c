@@ -263,6 +263,20 @@ outbox_unclaim(struct db *db, int64_t id)
 	return run(db, st);
 }
 
+long
+outbox_due_count(struct db *db, time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM outbox"
+	    " WHERE state IN ('queued','deferred') AND next_attempt <= ?");
+	long n = 0;
+
+	sqlite3_bind_int64(st, 1, (int64_t)now);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
 time_t
 outbox_next_due(struct db *db)
 {

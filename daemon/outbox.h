@@ -89,6 +89,9 @@ int outbox_skip(struct db *db, int64_t id, const char *why, time_t now);
 /* Back to queued after a claim that was never attempted (stop, rate). */
 int outbox_unclaim(struct db *db, int64_t id);
 
+/* How many rows are due at now (through the due index). */
+long outbox_due_count(struct db *db, time_t now);
+
 /* The earliest next_attempt of a due-able row, 0 when there is none. */
 time_t outbox_next_due(struct db *db);
 
