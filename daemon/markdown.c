@@ -1,9 +1,11 @@
 /*
  * markdown: the dialect, Markdown to HTML (md4c-html) with the link
- * policy, and front matter. The plain-text renderer is in markdown_text.c.
+ * policy, entities, and front matter. The plain-text renderer is in
+ * markdown_text.c.
  */
 #include <ctype.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -23,6 +25,7 @@
 
 #define UTF8_BOM	"\xef\xbb\xbf"
 #define MD4C_PAD	64	/* zero bytes after md4c's input */
+#define REPLACEMENT	0xfffd
 
 /* ---- URLs ---- */
 
@@ -66,6 +69,136 @@ append_fixed(struct buf *b, const char *s, size_t n)
 			i++;
 		}
 	}
+}
+
+/* ---- entities ---- */
+
+/* Appends the UTF-8 of c (U+FFFD for a surrogate or beyond U+10FFFF). */
+static void
+u8_put(struct buf *b, uint32_t c)
+{
+	char s[4];
+
+	if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		c = REPLACEMENT;
+	if (c < 0x80) {
+		buf_putc(b, (char)c);
+	} else if (c < 0x800) {
+		s[0] = (char)(0xc0 | c >> 6);
+		s[1] = (char)(0x80 | (c & 0x3f));
+		buf_append(b, s, 2);
+	} else if (c < 0x10000) {
+		s[0] = (char)(0xe0 | c >> 12);
+		s[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		s[2] = (char)(0x80 | (c & 0x3f));
+		buf_append(b, s, 3);
+	} else {
+		s[0] = (char)(0xf0 | c >> 18);
+		s[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+		s[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+		s[3] = (char)(0x80 | (c & 0x3f));
+		buf_append(b, s, 4);
+	}
+}
+
+/* Names of U+00A0..U+00FF, in order. */
+static const char *const latin1[96] = {
+	"nbsp", "iexcl", "cent", "pound", "curren", "yen", "brvbar", "sect",
+	"uml", "copy", "ordf", "laquo", "not", "shy", "reg", "macr", "deg",
+	"plusmn", "sup2", "sup3", "acute", "micro", "para", "middot", "cedil",
+	"sup1", "ordm", "raquo", "frac14", "frac12", "frac34", "iquest",
+	"Agrave", "Aacute", "Acirc", "Atilde", "Auml", "Aring", "AElig",
+	"Ccedil", "Egrave", "Eacute", "Ecirc", "Euml", "Igrave", "Iacute",
+	"Icirc", "Iuml", "ETH", "Ntilde", "Ograve", "Oacute", "Ocirc",
+	"Otilde", "Ouml", "times", "Oslash", "Ugrave", "Uacute", "Ucirc",
+	"Uuml", "Yacute", "THORN", "szlig", "agrave", "aacute", "acirc",
+	"atilde", "auml", "aring", "aelig", "ccedil", "egrave", "eacute",
+	"ecirc", "euml", "igrave", "iacute", "icirc", "iuml", "eth", "ntilde",
+	"ograve", "oacute", "ocirc", "otilde", "ouml", "divide", "oslash",
+	"ugrave", "uacute", "ucirc", "uuml", "yacute", "thorn", "yuml"
+};
+
+static const struct {
+	const char	*name;
+	uint32_t	 cp;
+} named[] = {
+	{ "quot", 0x22 }, { "amp", 0x26 }, { "apos", 0x27 }, { "lt", 0x3c },
+	{ "gt", 0x3e }, { "OElig", 0x152 }, { "oelig", 0x153 },
+	{ "Scaron", 0x160 }, { "scaron", 0x161 }, { "Yuml", 0x178 },
+	{ "fnof", 0x192 }, { "circ", 0x2c6 }, { "tilde", 0x2dc },
+	{ "ensp", 0x2002 }, { "emsp", 0x2003 }, { "thinsp", 0x2009 },
+	{ "zwnj", 0x200c }, { "zwj", 0x200d }, { "lrm", 0x200e },
+	{ "rlm", 0x200f }, { "ndash", 0x2013 }, { "mdash", 0x2014 },
+	{ "lsquo", 0x2018 }, { "rsquo", 0x2019 }, { "sbquo", 0x201a },
+	{ "ldquo", 0x201c }, { "rdquo", 0x201d }, { "bdquo", 0x201e },
+	{ "dagger", 0x2020 }, { "Dagger", 0x2021 }, { "bull", 0x2022 },
+	{ "hellip", 0x2026 }, { "permil", 0x2030 }, { "prime", 0x2032 },
+	{ "Prime", 0x2033 }, { "lsaquo", 0x2039 }, { "rsaquo", 0x203a },
+	{ "euro", 0x20ac }, { "trade", 0x2122 }, { "larr", 0x2190 },
+	{ "uarr", 0x2191 }, { "rarr", 0x2192 }, { "darr", 0x2193 },
+	{ "harr", 0x2194 }, { "rArr", 0x21d2 }, { "hArr", 0x21d4 },
+	{ "minus", 0x2212 }, { "infin", 0x221e }, { "asymp", 0x2248 },
+	{ "ne", 0x2260 }, { "le", 0x2264 }, { "ge", 0x2265 },
+	{ "hearts", 0x2665 }, { "check", 0x2713 }, { "NewLine", 0x0a },
+	{ "Tab", 0x09 }, { "nbhy", 0x2011 }, { "numsp", 0x2007 },
+};
+
+/* Windows-1252 meanings of U+0080..U+009F, as HTML reads &#150; etc. */
+static const uint16_t cp1252[32] = {
+	0x20ac, 0xfffd, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0xfffd, 0x017d, 0xfffd,
+	0xfffd, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0xfffd, 0x017e, 0x0178
+};
+
+/* The code point of a named entity (name without '&' and ';'), or 0. */
+static uint32_t
+entity_lookup(const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < 96; i++)
+		if (strlen(latin1[i]) == n && memcmp(latin1[i], name, n) == 0)
+			return 0xa0 + (uint32_t)i;
+	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (strlen(named[i].name) == n &&
+		    memcmp(named[i].name, name, n) == 0)
+			return named[i].cp;
+	return 0;
+}
+
+int
+md_entity_decode(const char *s, size_t n, struct buf *b)
+{
+	uint32_t c = 0;
+	size_t i;
+	int hex;
+
+	if (n < 3 || s[0] != '&' || s[n - 1] != ';' ||
+	    (s[1] != '#' && (c = entity_lookup(s + 1, n - 2)) == 0)) {
+		buf_append(b, s, n);
+		return 0;
+	}
+	if (s[1] == '#') {
+		hex = s[2] == 'x' || s[2] == 'X';
+		for (i = hex ? 3 : 2; i < n - 1; i++) {
+			if (c > 0x10ffff)
+				continue;	/* saturate */
+			if (hex && isxdigit((unsigned char)s[i]))
+				c = c * 16 + (uint32_t)(isdigit((unsigned char)
+				    s[i]) ? s[i] - '0' : (s[i] | 0x20) - 'a' + 10);
+			else if (!hex && isdigit((unsigned char)s[i]))
+				c = c * 10 + (uint32_t)(s[i] - '0');
+		}
+		if (c == 0)
+			c = REPLACEMENT;
+		else if (c >= 0x80 && c <= 0x9f)
+			c = cp1252[c - 0x80];
+	}
+	if (c < 0x20 || c == 0x7f)
+		c = ' ';
+	u8_put(b, c);
+	return 1;
 }
 
 /* ---- HTML ---- */
@@ -232,11 +365,12 @@ fm_field(struct md_front *f, char *s, size_t line, char **errstr)
 	if (*key == '\0')
 		return fm_fail(f, errstr, line, "missing key before ':'",
 		    NULL);
-	for (p = key; *p != '\0'; p++) {
-		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
-			return fm_fail(f, errstr, line, "invalid key", key);
-		*p = (char)tolower((unsigned char)*p);
-	}
+	if (key[strspn(key, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")] != '\0')
+		return fm_fail(f, errstr, line, "invalid key", key);
+	for (p = key; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
 	if (md_front_get(f, key) != NULL)
 		return fm_fail(f, errstr, line, "duplicate key", key);
 	n = strlen(val);

@@ -38,7 +38,8 @@ int md_to_html(const char *src, size_t len, struct buf *out);
  * Lines are wrapped at width characters (Unicode characters, not bytes;
  * combining marks and soft hyphens count 0) on spaces only, so a word or
  * URL longer than a line stands alone on its line; width 0 means no
- * wrapping. Deeply nested text keeps at least 20 characters per line.
+ * wrapping. Quotes and lists indent at most 40 characters (deeper levels
+ * are not indented further) and leave at least 20 for the text.
  *
  * The text reads:
  *   Heading 1     underlined with '=' (Heading 2 with '-'; level 3 to 6
@@ -52,7 +53,9 @@ int md_to_html(const char *src, size_t len, struct buf *out);
  *                 indented under the item's text
  *   > quoted      block quotes
  *   ------        a rule across the line
- *   a | b         tables with aligned columns
+ *   a | b         tables with aligned columns (not wrapped)
+ * Links to other schemes and relative links keep only their text. Raw
+ * HTML tags and comments are dropped, the text between tags stays.
  * Entities (&amp; &auml; &#8211; ...) are decoded to UTF-8. Blocks are
  * separated by one blank line (items of a tight list by none), no line
  * has trailing white space, and the text ends with exactly one newline (an
@@ -72,6 +75,18 @@ int md_to_text(const char *src, size_t len, size_t width, struct buf *out);
  * anything else there (blanks, escapes, "java\tscript") makes it unknown.
  */
 int md_url_allowed(const char *url, size_t len, int image);
+
+/*
+ * Decodes the HTML character reference s (n bytes, "&auml;", "&#228;" or
+ * "&#xE4;", as md4c reports an entity) and appends its UTF-8 to out.
+ * Numeric references follow HTML: 0, surrogates and values past U+10FFFF
+ * give U+FFFD, 128..159 are read as Windows-1252 (&#150; is an en dash).
+ * Known names: the Latin-1 set, &quot; &amp; &apos; &lt; &gt;, and common
+ * typography (&ndash; &bdquo; &euro; &hellip; ...). A control character
+ * becomes a space. Returns 1, or 0 when s is not a reference or the name
+ * is unknown; then s is appended as it is.
+ */
+int md_entity_decode(const char *s, size_t n, struct buf *out);
 
 /* One "key: value" line of front matter. */
 struct md_front_field {

@@ -2,7 +2,6 @@
  * markdown_text: Markdown to plain text for the text/plain part, on md4c's
  * parser. Part of the markdown module (markdown.h).
  */
-#include <ctype.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,13 +24,12 @@
 #define MIN_AVAIL	20	/* characters per line kept when nested deep */
 #define MAX_PREFIX	40	/* deeper nesting is not indented further */
 #define UTF8_BOM	"\xef\xbb\xbf"
-#define REPLACEMENT	0xfffd
 #define MD4C_PAD	64	/* zero bytes after md4c's input */
 
 /* ---- UTF-8 ---- */
 
 /* The code point at s, which starts a valid UTF-8 sequence of *len
- * bytes (all text here was checked or written by u8_put()). */
+ * bytes (all text here is checked input or written by this module). */
 static uint32_t
 u8_next(const unsigned char *s, size_t *len)
 {
@@ -51,33 +49,6 @@ u8_next(const unsigned char *s, size_t *len)
 	*len = 4;
 	return (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
 	    (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
-}
-
-static void
-u8_put(struct buf *b, uint32_t c)
-{
-	char s[4];
-
-	if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		c = REPLACEMENT;
-	if (c < 0x80) {
-		buf_putc(b, (char)c);
-	} else if (c < 0x800) {
-		s[0] = (char)(0xc0 | c >> 6);
-		s[1] = (char)(0x80 | (c & 0x3f));
-		buf_append(b, s, 2);
-	} else if (c < 0x10000) {
-		s[0] = (char)(0xe0 | c >> 12);
-		s[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		s[2] = (char)(0x80 | (c & 0x3f));
-		buf_append(b, s, 3);
-	} else {
-		s[0] = (char)(0xf0 | c >> 18);
-		s[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-		s[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-		s[3] = (char)(0x80 | (c & 0x3f));
-		buf_append(b, s, 4);
-	}
 }
 
 /* Combining marks, soft hyphen, zero-width and format characters. */
@@ -107,114 +78,6 @@ text_width(const char *s, size_t n)
 		w += !zero_width(c);
 	}
 	return w;
-}
-
-/* ---- entities ---- */
-
-/* Names of U+00A0..U+00FF, in order. */
-static const char *const latin1[96] = {
-	"nbsp", "iexcl", "cent", "pound", "curren", "yen", "brvbar", "sect",
-	"uml", "copy", "ordf", "laquo", "not", "shy", "reg", "macr", "deg",
-	"plusmn", "sup2", "sup3", "acute", "micro", "para", "middot", "cedil",
-	"sup1", "ordm", "raquo", "frac14", "frac12", "frac34", "iquest",
-	"Agrave", "Aacute", "Acirc", "Atilde", "Auml", "Aring", "AElig",
-	"Ccedil", "Egrave", "Eacute", "Ecirc", "Euml", "Igrave", "Iacute",
-	"Icirc", "Iuml", "ETH", "Ntilde", "Ograve", "Oacute", "Ocirc",
-	"Otilde", "Ouml", "times", "Oslash", "Ugrave", "Uacute", "Ucirc",
-	"Uuml", "Yacute", "THORN", "szlig", "agrave", "aacute", "acirc",
-	"atilde", "auml", "aring", "aelig", "ccedil", "egrave", "eacute",
-	"ecirc", "euml", "igrave", "iacute", "icirc", "iuml", "eth", "ntilde",
-	"ograve", "oacute", "ocirc", "otilde", "ouml", "divide", "oslash",
-	"ugrave", "uacute", "ucirc", "uuml", "yacute", "thorn", "yuml"
-};
-
-static const struct {
-	const char	*name;
-	uint32_t	 cp;
-} named[] = {
-	{ "quot", 0x22 }, { "amp", 0x26 }, { "apos", 0x27 }, { "lt", 0x3c },
-	{ "gt", 0x3e }, { "OElig", 0x152 }, { "oelig", 0x153 },
-	{ "Scaron", 0x160 }, { "scaron", 0x161 }, { "Yuml", 0x178 },
-	{ "fnof", 0x192 }, { "circ", 0x2c6 }, { "tilde", 0x2dc },
-	{ "ensp", 0x2002 }, { "emsp", 0x2003 }, { "thinsp", 0x2009 },
-	{ "zwnj", 0x200c }, { "zwj", 0x200d }, { "lrm", 0x200e },
-	{ "rlm", 0x200f }, { "ndash", 0x2013 }, { "mdash", 0x2014 },
-	{ "lsquo", 0x2018 }, { "rsquo", 0x2019 }, { "sbquo", 0x201a },
-	{ "ldquo", 0x201c }, { "rdquo", 0x201d }, { "bdquo", 0x201e },
-	{ "dagger", 0x2020 }, { "Dagger", 0x2021 }, { "bull", 0x2022 },
-	{ "hellip", 0x2026 }, { "permil", 0x2030 }, { "prime", 0x2032 },
-	{ "Prime", 0x2033 }, { "lsaquo", 0x2039 }, { "rsaquo", 0x203a },
-	{ "euro", 0x20ac }, { "trade", 0x2122 }, { "larr", 0x2190 },
-	{ "uarr", 0x2191 }, { "rarr", 0x2192 }, { "darr", 0x2193 },
-	{ "harr", 0x2194 }, { "rArr", 0x21d2 }, { "hArr", 0x21d4 },
-	{ "minus", 0x2212 }, { "infin", 0x221e }, { "asymp", 0x2248 },
-	{ "ne", 0x2260 }, { "le", 0x2264 }, { "ge", 0x2265 },
-	{ "hearts", 0x2665 }, { "check", 0x2713 }, { "NewLine", 0x0a },
-	{ "Tab", 0x09 }, { "nbhy", 0x2011 }, { "numsp", 0x2007 },
-};
-
-/* Windows-1252 meanings of U+0080..U+009F, as HTML reads &#150; etc. */
-static const uint16_t cp1252[32] = {
-	0x20ac, 0xfffd, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
-	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0xfffd, 0x017d, 0xfffd,
-	0xfffd, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
-	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0xfffd, 0x017e, 0x0178
-};
-
-/* The code point of a named entity (name without '&' and ';'), or 0. */
-static uint32_t
-entity_lookup(const char *name, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < 96; i++)
-		if (strlen(latin1[i]) == n && memcmp(latin1[i], name, n) == 0)
-			return 0xa0 + (uint32_t)i;
-	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
-		if (strlen(named[i].name) == n &&
-		    memcmp(named[i].name, name, n) == 0)
-			return named[i].cp;
-	return 0;
-}
-
-/* Decodes the entity s ("&name;", "&#123;" or "&#x7b;", as md4c reports
- * it) to UTF-8; control characters become a space, unknown names stay as
- * written. */
-static void
-entity_put(struct buf *b, const char *s, size_t n)
-{
-	uint32_t c = 0;
-	size_t i;
-	int hex;
-
-	if (n < 3 || s[0] != '&' || s[n - 1] != ';') {
-		buf_append(b, s, n);
-		return;
-	}
-	if (s[1] != '#') {
-		if ((c = entity_lookup(s + 1, n - 2)) == 0) {
-			buf_append(b, s, n);
-			return;
-		}
-	} else {
-		hex = s[2] == 'x' || s[2] == 'X';
-		for (i = hex ? 3 : 2; i < n - 1; i++) {
-			if (c > 0x10ffff)
-				continue;	/* saturate */
-			if (hex && isxdigit((unsigned char)s[i]))
-				c = c * 16 + (uint32_t)(isdigit((unsigned char)
-				    s[i]) ? s[i] - '0' : (s[i] | 0x20) - 'a' + 10);
-			else if (!hex && isdigit((unsigned char)s[i]))
-				c = c * 10 + (uint32_t)(s[i] - '0');
-		}
-		if (c == 0)
-			c = REPLACEMENT;
-		else if (c >= 0x80 && c <= 0x9f)
-			c = cp1252[c - 0x80];
-	}
-	if (c < 0x20 || c == 0x7f)
-		c = ' ';
-	u8_put(b, c);
 }
 
 /* ---- plain text ---- */
@@ -261,18 +124,18 @@ struct trender {
 	struct ttable	 tab;
 };
 
-/* Appends s with control characters as spaces (keeping '\n' if keep_nl,
- * and tabs in code). */
+/* Appends s with control characters as spaces, but for line feeds and
+ * tabs in code blocks. */
 static void
-put_clean(struct buf *b, const char *s, size_t n, int keep_nl, int code)
+put_clean(struct buf *b, const char *s, size_t n, int code)
 {
 	size_t i, from = 0;
 
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if ((c >= 0x20 && c != 0x7f) || (c == '\n' && keep_nl) ||
-		    (c == '\t' && code))
+		if ((c >= 0x20 && c != 0x7f) || (code && (c == '\n' ||
+		    c == '\t')))
 			continue;
 		buf_append(b, s + from, i - from);
 		buf_putc(b, ' ');
@@ -559,7 +422,9 @@ table_emit(struct trender *r)
 			buf_printf(&line, "%s%*s%s%*s", c ? " | " : "",
 			    (int)left, "", cell, (int)(pad - left), "");
 		}
-		emit_line(r, line.data, line.len);
+		/* an empty row of a one-column table would be a blank line */
+		if (line.len > strspn(line.data, " "))
+			emit_line(r, line.data, line.len);
 		if (i > 0)
 			continue;
 		buf_reset(&line);
@@ -741,9 +606,9 @@ attr_string(const MD_ATTRIBUTE *a)
 		off = a->substr_offsets[i];
 		end = a->substr_offsets[i + 1];
 		if (a->substr_types[i] == MD_TEXT_ENTITY)
-			entity_put(&b, a->text + off, end - off);
+			md_entity_decode(a->text + off, end - off, &b);
 		else if (a->substr_types[i] == MD_TEXT_NULLCHAR)
-			u8_put(&b, REPLACEMENT);
+			buf_puts(&b, "\xef\xbf\xbd");
 		else
 			buf_append(&b, a->text + off, end - off);
 	}
@@ -776,9 +641,9 @@ link_open(struct trender *r, const MD_ATTRIBUTE *href, int image)
 	l = &r->links[r->nlinks++];
 	l->start = r->inl.len;
 	l->href = attr_string(href);
-	/* in text, a relative URL leads nowhere */
+	/* in text, a URL without a scheme (relative) leads nowhere */
 	if (!md_url_allowed(l->href, strlen(l->href), image) ||
-	    strchr(l->href, ':') == NULL) {
+	    l->href[strcspn(l->href, ":/?#")] != ':') {
 		free(l->href);
 		l->href = NULL;
 	}
@@ -788,12 +653,18 @@ link_open(struct trender *r, const MD_ATTRIBUTE *href, int image)
 static void
 link_close(struct trender *r)
 {
-	struct tlink *l = &r->links[--r->nlinks];
-	const char *text = r->inl.data + l->start, *h = l->href;
-	size_t tlen = r->inl.len - l->start;
+	struct tlink *l;
+	const char *text, *h;
+	size_t tlen;
 
+	if (r->nlinks == 0)
+		return;		/* md4c 0.4.8 can leave a link never entered */
+	l = &r->links[--r->nlinks];
+	h = l->href;
+	tlen = r->inl.len - l->start;
 	if (h == NULL)
 		return;
+	text = tlen > 0 ? r->inl.data + l->start : "";
 	if (strncasecmp(h, "mailto:", 7) == 0 && strlen(h + 7) == tlen &&
 	    memcmp(h + 7, text, tlen) == 0) {
 		/* the address alone */
@@ -845,11 +716,11 @@ t_leave_span(MD_SPANTYPE type, void *detail, void *arg)
 	switch (type) {
 	case MD_SPAN_EM:
 	case MD_SPAN_STRONG:
-		if (--r->em == 0)
+		if (r->em > 0 && --r->em == 0)
 			buf_putc(&r->inl, '*');
 		break;
 	case MD_SPAN_DEL:
-		if (--r->del == 0)
+		if (r->del > 0 && --r->del == 0)
 			buf_puts(&r->inl, "~~");
 		break;
 	case MD_SPAN_A:
@@ -869,7 +740,7 @@ t_text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE n, void *arg)
 
 	switch (type) {
 	case MD_TEXT_NULLCHAR:
-		u8_put(&r->inl, REPLACEMENT);
+		buf_puts(&r->inl, "\xef\xbf\xbd");
 		break;
 	case MD_TEXT_BR:
 		buf_putc(&r->inl, r->in_table ? ' ' : '\n');
@@ -878,15 +749,15 @@ t_text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE n, void *arg)
 		buf_putc(&r->inl, ' ');
 		break;
 	case MD_TEXT_ENTITY:
-		entity_put(&r->inl, s, n);
+		md_entity_decode(s, n, &r->inl);
 		break;
 	case MD_TEXT_HTML:
 		break;		/* raw HTML is dropped */
 	case MD_TEXT_CODE:
-		put_clean(&r->inl, s, n, r->in_code, r->in_code);
+		put_clean(&r->inl, s, n, r->in_code);
 		break;
 	default:
-		put_clean(&r->inl, s, n, 0, 0);
+		put_clean(&r->inl, s, n, 0);
 		break;
 	}
 	return 0;

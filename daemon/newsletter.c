@@ -110,7 +110,10 @@ load_editorial(const struct config *cfg, struct newsletter *nl, char **errstr)
 	}
 	if (md_split_front_matter(src, len, &fm, errstr) < 0) {
 		char *inner = *errstr;
-		*errstr = xasprintf("%s:%s", nl->editorial_file, inner);
+		/* "line 3: …" -> "FILE:3: …" */
+		*errstr = strncmp(inner, "line ", 5) == 0 ?
+		    xasprintf("%s:%s", nl->editorial_file, inner + 5) :
+		    xasprintf("%s: %s", nl->editorial_file, inner);
 		free(inner);
 		free(src);
 		return -1;

@@ -277,6 +277,42 @@ test_html_utf8(void **state)
 	free(h);
 }
 
+static void
+test_entity_decode(void **state)
+{
+	static const struct {
+		const char *in, *out;
+		int known;
+	} cases[] = {
+		{ "&amp;", "&", 1 }, { "&auml;", "\xc3\xa4", 1 },
+		{ "&Auml;", "\xc3\x84", 1 }, { "&szlig;", "\xc3\x9f", 1 },
+		{ "&nbsp;", NBSP, 1 }, { "&yuml;", "\xc3\xbf", 1 },
+		{ "&euro;", "\xe2\x82\xac", 1 }, { "&#8364;", "\xe2\x82\xac", 1 },
+		{ "&#x20AC;", "\xe2\x82\xac", 1 }, { "&#128;", "\xe2\x82\xac", 1 },
+		{ "&#x1F600;", "\xf0\x9f\x98\x80", 1 }, { "&#65;", "A", 1 },
+		{ "&#0000065;", "A", 1 }, { "&#x110000;", "\xef\xbf\xbd", 1 },
+		{ "&#99999999999;", "\xef\xbf\xbd", 1 },
+		{ "&#xDFFF;", "\xef\xbf\xbd", 1 }, { "&#129;", "\xef\xbf\xbd", 1 },
+		{ "&#9;", " ", 1 }, { "&#127;", " ", 1 },
+		{ "&AMP;", "&AMP;", 0 }, { "&nosuch;", "&nosuch;", 0 },
+		{ "&amp", "&amp", 0 }, { "&;", "&;", 0 },
+		{ NULL, NULL, 0 }
+	};
+	struct buf b;
+	size_t i;
+
+	(void)state;
+	buf_init(&b);
+	for (i = 0; cases[i].in != NULL; i++) {
+		buf_reset(&b);
+		assert_int_equal(md_entity_decode(cases[i].in,
+		    strlen(cases[i].in), &b), cases[i].known);
+		if (strcmp(b.data, cases[i].out) != 0)
+			fail_msg("%s -> \"%s\"", cases[i].in, b.data);
+	}
+	buf_free(&b);
+}
+
 /* ---- text ---- */
 
 static void
@@ -387,12 +423,16 @@ test_text_links(void **state)
 	    "x <https://example.org/a&b>\n");
 	text_is("[x](<https://example.org/a b>)", 0,
 	    "x <https://example.org/a%20b>\n");
-	text_is("[klick](javascript:alert(1)) [rel](/pfad) [anker](#oben)", 0,
+	text_is("[klick](javascript:alert(1)) [rel](/pfad:x) [anker](#oben)", 0,
 	    "klick rel anker\n");
 	text_is("![Logo](https://example.org/l.png) ![x](javascript:y)", 0,
 	    "Logo <https://example.org/l.png> x\n");
 	text_is("[r]\n\n[r]: https://example.org/ref", 0,
 	    "r <https://example.org/ref>\n");
+	/* empty link text, first thing in the document */
+	text_is("[](https://example.org/leer)", 0,
+	    "<https://example.org/leer>\n");
+	text_is("[](javascript:x)x", 0, "x\n");
 }
 
 static void
@@ -441,6 +481,8 @@ test_text_tables(void **state)
 	    "-------+-------+---------\n"
 	    "Montag | 18:00 |   Caf\xc3\xa9\n"
 	    "Di     |  9:00 | Haus *B*\n");
+	/* a one-column table skips empty rows */
+	text_is("| a |\n|---|\n|  |\n| b |\n|\x01|", 72, "a\n-\nb\n");
 	/* missing cells are empty, extra cells dropped */
 	text_is("| a | b |\n|---|---|\n| 1 |\n| 2 | 3 | 4 |\n\nnach", 72,
 	    "a | b\n--+--\n1 |\n2 | 3\n\nnach\n");
@@ -699,7 +741,7 @@ test_front_errors(void **state)
 	    "front matter");
 	front_error("---\r\nsubject: x\r\nSUBJECT: y\r\n---\r\n",
 	    "line 3: duplicate key \"subject\"");
-	front_error("---\na b: x\n---\n", "line 2: invalid key \"a b\"");
+	front_error("---\nAb C: x\n---\n", "line 2: invalid key \"Ab C\"");
 	front_error("---\n: x\n---\n", "line 2: missing key before ':'");
 	front_error("---\na: x\nb: \xff\n---\n",
 	    "line 3: value is not valid UTF-8 text for key \"b\"");
@@ -719,6 +761,7 @@ main(void)
 		cmocka_unit_test(test_html_links_neutralised),
 		cmocka_unit_test(test_url_allowed),
 		cmocka_unit_test(test_html_utf8),
+		cmocka_unit_test(test_entity_decode),
 		cmocka_unit_test(test_text_headings),
 		cmocka_unit_test(test_text_wrap_utf8),
 		cmocka_unit_test(test_text_long_words),

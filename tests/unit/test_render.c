@@ -341,6 +341,18 @@ test_newsletter_events_per_district(void **state)
 	rendered_free(&m);
 	newsletter_free(&nl);
 
+	/* a broken front matter names the file and the line */
+	put("content/2027-02.md", "---\nsubject: Februar\nno colon here\n---\n");
+	assert_int_equal(newsletter_load(cfg, db, 2027, 2, now, &nl, &err), -1);
+	{
+		char want[600];
+		snprintf(want, sizeof(want), "%s/content/2027-02.md:3: ", dir);
+		if (strstr(err, want) == NULL)
+			fail_msg("\"%s\" does not start with \"%s\"", err, want);
+	}
+	free(err);
+	err = NULL;
+
 	/* require_editorial without a file is an error naming it */
 	cfg->require_editorial = 1;
 	assert_int_equal(newsletter_load(cfg, db, 2027, 1, now, &nl, &err), -1);
