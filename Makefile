@@ -115,6 +115,21 @@ check-asan:
 bench: all
 	@for b in tests/bench/*; do [ -x "$$b" ] && "$$b" $(BUILD) || true; done
 
+# libFuzzer targets (tests/fuzz/README.md); need clang. `make fuzz` builds
+# them with ASan/UBSan into $(BUILD)/fuzz and runs each FUZZ_SECONDS;
+# FUZZ_TARGETS="markdown csvin" picks some. Not part of `make check`.
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS ?=
+
+.PHONY: fuzz fuzz-build
+
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_BUILD=$(BUILD)/fuzz \
+		sh tests/fuzz/run.sh $(FUZZ_TARGETS)
+
+fuzz-build:
+	FUZZ_BUILD=$(BUILD)/fuzz sh tests/fuzz/run.sh --build-only $(FUZZ_TARGETS)
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/templates \
 		$(DESTDIR)$(SYSCONFDIR)/rundbrief $(DESTDIR)$(UNITDIR)

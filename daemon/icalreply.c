@@ -118,7 +118,7 @@ reply_vtimezone(icalcomponent *vcal, const char *tzid)
 	icalcomponent *vtz, *obs;
 	icalproperty *p;
 	struct icalrecurrencetype r;
-	int n;
+	int n, nrules;
 
 	for (vtz = icalcomponent_get_first_component(vcal,
 	    ICAL_VTIMEZONE_COMPONENT); vtz != NULL;
@@ -132,6 +132,7 @@ reply_vtimezone(icalcomponent *vcal, const char *tzid)
 	if (vtz == NULL)
 		return NULL;
 	n = 0;
+	nrules = 0;
 	for (obs = icalcomponent_get_first_component(vtz, ICAL_ANY_COMPONENT);
 	    obs != NULL; obs = icalcomponent_get_next_component(vtz,
 	    ICAL_ANY_COMPONENT)) {
@@ -141,9 +142,21 @@ reply_vtimezone(icalcomponent *vcal, const char *tzid)
 		    ICAL_RRULE_PROPERTY); p != NULL;
 		    p = icalcomponent_get_next_property(obs,
 		    ICAL_RRULE_PROPERTY)) {
+			icalrecur_iterator *it;
+
+			/* Real zones need a rule for summer and one for
+			 * winter, a few more with their history. A rule no
+			 * date can match (FREQ=YEARLY;BYMONTH=2;
+			 * BYMONTHDAY=30) makes libical search for years:
+			 * refuse those too (tests/fuzz/findings). */
 			r = icalproperty_get_rrule(p);
-			if (!tz_rule_cheap(&r))
+			if (++nrules > 8 || !tz_rule_cheap(&r))
 				return NULL;
+			it = icalrecur_iterator_new(r,
+			    icaltime_from_string("20000101T000000"));
+			if (it == NULL)
+				return NULL;
+			icalrecur_iterator_free(it);
 		}
 	}
 	return vtz;
