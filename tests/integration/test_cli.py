@@ -356,6 +356,45 @@ class TestImport(Tool):
                          ["name"], "Eve Bcc: victim@example.org")
 
 
+class TestPreview(Tool):
+    def test_preview_formats(self):
+        import email
+        import email.policy
+        self.ok("sample")
+        text = self.ok("preview", "newsletter", "--subscriber",
+                       "olena.kovalenko@example.org")
+        self.assertTrue(text.startswith("Subject: Newsletter "))
+        self.assertIn("Dear Olena Kovalenko,", text)
+        html = self.ok("preview", "newsletter", "--format", "html")
+        self.assertIn('<html lang="de"', html)
+        r = subprocess.run([TOOL, "-c", self.conf, "preview", "newsletter",
+                            "--format", "eml"], capture_output=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        msg = email.message_from_bytes(r.stdout, policy=email.policy.default)
+        self.assertEqual(msg.defects, [])
+        self.assertEqual(msg.get_content_type(), "multipart/alternative")
+        self.assertEqual([p.get_content_type() for p in msg.iter_parts()],
+                         ["text/plain", "text/html"])
+        self.assertIn("List-Unsubscribe", msg)
+        self.assertTrue(b"\r\n" in r.stdout)
+        # an invitation as eml carries the calendar
+        r = subprocess.run([TOOL, "-c", self.conf, "preview", "invitation",
+                            "1", "--format", "eml"], capture_output=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        msg = email.message_from_bytes(r.stdout, policy=email.policy.default)
+        self.assertEqual(msg.get_content_type(), "multipart/mixed")
+        types = [p.get_content_type() for p in msg.walk()]
+        self.assertIn("text/calendar", types)
+        self.assertIn("application/ics", types)
+        self.assertEqual(msg["Auto-Submitted"], "auto-generated")
+        for what in ("update", "cancellation", "reminder"):
+            self.ok("preview", what, "1")
+        for what in ("confirm", "welcome", "unsubscribed"):
+            self.ok("preview", what)
+        self.fails(EX_USAGE, "preview", "newsletter", "--month", "2026-13")
+        self.fails(EX_USAGE, "preview", "invitation")
+
+
 class TestEvents(Tool):
     def test_event_lifecycle(self):
         self.ok("district", "add", "Nord")
