@@ -29,7 +29,7 @@ CPPFLAGS += -Idaemon -I$(BUILD) -DRUNDBRIEF_DATADIR='"$(DATADIR)"' \
 	-DRUNDBRIEF_SYSCONFDIR='"$(SYSCONFDIR)"'
 CFLAGS   += $(CSTD) $(WARN) $(OPT) $(SAN) -pthread $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 LDFLAGS  += $(SAN) -pthread
-LDLIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lcsv -lm
+LDLIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lcsv -lm -pthread
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 

@@ -1,84 +1,53 @@
 /*
- * smtp: SMTP submission over libcurl's multi interface.
+ * smtp: SMTP submission with libcurl, one thread per connection.
  *
- * One easy handle per connection slot; after each message the handle is
- * taken out of the multi handle, given the next message and put back, and
- * libcurl hands it an idle connection from the multi handle's cache, so a
- * connection carries message after message (MAIL FROM directly, no new
- * EHLO/AUTH). A failed transaction makes libcurl close its connection; the
- * next message on that slot opens a fresh one.
+ * This file is the caller's side: the options and their checks, the EHLO
+ * name, the loop of smtp_run, the rate limits and the classification of
+ * results. The connections are in smtpconn.c (why threads, why a failed
+ * connection is never reused, the timeouts).
  *
- * Timeouts: CURLOPT_CONNECTTIMEOUT bounds everything before the first MAIL
- * FROM (TCP, TLS, greeting, EHLO, STARTTLS, AUTH). CURLOPT_TIMEOUT bounds
- * the whole transaction of one message and is the only limit libcurl
- * checks in every phase: MAIL/RCPT/DATA replies, the upload, and the final
- * reply, which libcurl waits for inside curl_multi_perform (a blocking wait
- * in its smtp_done). A low-speed limit would only watch the upload, not a
- * server that goes quiet after RCPT. CURLOPT_SERVER_RESPONSE_TIMEOUT gets
- * the same value because it alone bounds the wait for the QUIT reply when
- * libcurl closes a connection (its default is 120 s).
+ * Everything here runs on the thread that calls smtp_run, the callbacks
+ * included (the daemon's SQLite and rendering are single-threaded).
+ * smtp_run hands a job to an idle connection and waits on a condition
+ * variable for results, in slices of STOP_POLL ms so that smtp_stop()
+ * from a signal handler, which only sets a flag, is noticed promptly.
  *
- * Failures are classified from what the server said (captured through the
- * debug callback, which sees every reply line in clear even under TLS): a
- * 5xx to MAIL, RCPT, DATA or after the message is permanent (except 530,
- * "authentication required", a configuration error); everything else,
- * including certificate verification failures, is temporary and logged
- * once per kind, so a wrong ca_file delays mail instead of bouncing it.
+ * Failures are classified from what the server said: a 5xx to MAIL, RCPT,
+ * DATA or after the message is permanent (except 530, "authentication
+ * required", a configuration error); everything else, including
+ * certificate verification failures, is temporary and logged once per
+ * kind, so a wrong ca_file delays mail instead of bouncing it.
  */
-#include <ctype.h>
-#include <math.h>
+#include <errno.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
 #include "log.h"
-#include "smtp.h"
+#include "ratelimit.h"
+#include "smtppriv.h"
 #include "util.h"
 
-#define REPLY_MAX	512		/* bytes of reply text we keep */
-#define HOUR		3600
 #define MAX_INNER_WAIT	5000		/* ms smtp_run sleeps for rate limits */
-#define POLL_MAX	60000		/* ms; curl's own timers cut it short */
-
-struct slot {
-	struct smtp *s;
-	CURL *easy;
-	struct curl_slist *rcpt;
-	const char *data;
-	size_t len, pos;
-	void *cookie;
-	int busy;
-	enum smtp_stage stage;		/* from the last command we sent */
-	char reply[REPLY_MAX];		/* last reply, lines joined by ' ' */
-	size_t replylen;
-	int reply_final;		/* reply[] holds a complete reply */
-	int quitting;			/* QUIT sent: keep the reply we have */
-	int reply_code;
-	char errbuf[CURL_ERROR_SIZE];
-};
+#define STOP_POLL	100		/* ms between looks at smtp_stop() */
 
 struct smtp {
-	CURLM *multi;
-	struct slot *slots;
-	int nslots, nbusy;
+	struct smtp_pool pool;		/* pool.mu etc. valid if sync_ok */
+	int sync_ok;
+	struct smtpconn *c;
+	int nc;				/* connections */
+	int nrun;			/* threads started */
+	int nbusy;			/* messages in flight */
+
 	char *url;			/* final URL, NULL until EHLO known */
 	CURLU *urlh;			/* kept only while url is NULL */
 	char *host;			/* for log lines */
 	volatile sig_atomic_t stopping;
 	int conn_failures;		/* in a row, connect/AUTH stage */
 	int logged;			/* kind of the last one logged */
-
-	double per_second;
-	double next_ok;			/* CLOCK_MONOTONIC, seconds */
-	long per_hour;
-	uint32_t *hour;			/* HOUR buckets of one second each */
-	unsigned long hour_total;
-	time_t hour_last;
+	struct ratelimit *rl;
 };
 
 static const char *stage_names[] = {
@@ -112,110 +81,16 @@ smtp_global_cleanup(void)
 	curl_global_cleanup();
 }
 
-/* ---- rate limits ---- */
-
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static size_t
-bucket(time_t t)
-{
-	return (size_t)(((t % HOUR) + HOUR) % HOUR);
-}
-
-/* Moves the window's end to now, emptying the seconds that fell out. A
- * clock that steps back keeps the window where it was (we never count a
- * second twice), so quota frees up late rather than early. */
-static void
-hour_advance(struct smtp *s, time_t now)
-{
-	time_t t;
-
-	if (now <= s->hour_last)
-		return;
-	if (now - s->hour_last >= HOUR) {
-		memset(s->hour, 0, HOUR * sizeof(s->hour[0]));
-		s->hour_total = 0;
-	} else {
-		for (t = s->hour_last + 1; t <= now; t++) {
-			s->hour_total -= s->hour[bucket(t)];
-			s->hour[bucket(t)] = 0;
-		}
-	}
-	s->hour_last = now;
-}
-
 void
 smtp_seed_hour(struct smtp *s, const time_t *times, size_t n)
 {
-	time_t now = time(NULL), t;
-	size_t i;
-
-	if (s->per_hour <= 0)
-		return;
-	hour_advance(s, now);
-	for (i = 0; i < n; i++) {
-		t = times[i] > s->hour_last ? s->hour_last : times[i];
-		if (s->hour_last - t >= HOUR)
-			continue;
-		s->hour[bucket(t)]++;
-		s->hour_total++;
-	}
+	ratelimit_seed(s->rl, times, n);
 }
 
 long
 smtp_rate_wait_ms(struct smtp *s)
 {
-	struct timespec ts;
-	unsigned long left;
-	double w = 0, d;
-	time_t t;
-
-	if (s->per_second > 0 && (d = s->next_ok - mono_now()) > w)
-		w = d;
-	if (s->per_hour > 0) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		hour_advance(s, ts.tv_sec);
-		if (s->hour_total >= (unsigned long)s->per_hour) {
-			/* The oldest seconds leave the window first: find the
-			 * one whose leaving brings us under the limit. */
-			left = s->hour_total;
-			for (t = s->hour_last - HOUR + 1; t < s->hour_last; t++) {
-				left -= s->hour[bucket(t)];
-				if (left < (unsigned long)s->per_hour)
-					break;
-			}
-			d = (double)(t + HOUR) -
-			    ((double)ts.tv_sec + ts.tv_nsec / 1e9);
-			if (d > w)
-				w = d;
-		}
-	}
-	return w > 0 ? (long)ceil(w * 1000) : 0;
-}
-
-static void
-rate_note(struct smtp *s)
-{
-	double now;
-
-	if (s->per_second > 0) {
-		now = mono_now();
-		if (s->next_ok < now)
-			s->next_ok = now;
-		s->next_ok += 1.0 / s->per_second;
-	}
-	if (s->per_hour > 0) {
-		hour_advance(s, time(NULL));
-		s->hour[bucket(s->hour_last)]++;
-		s->hour_total++;
-	}
+	return ratelimit_wait_ms(s->rl);
 }
 
 /* ---- checks ---- */
@@ -282,152 +157,7 @@ set_helo(struct smtp *s, const char *helo)
 	return 0;
 }
 
-/* ---- the debug callback: which command, which reply ---- */
-
-static void
-note_command(struct slot *sl, const char *p, size_t n)
-{
-#define IS(w) (n >= sizeof(w) - 1 && strncasecmp(p, w, sizeof(w) - 1) == 0)
-	if (IS("MAIL FROM:"))
-		sl->stage = SMTP_STAGE_MAIL;
-	else if (sl->stage == SMTP_STAGE_AUTH)
-		return;		/* SASL continuation lines */
-	else if (IS("RCPT TO:"))
-		sl->stage = SMTP_STAGE_RCPT;
-	else if (IS("DATA\r\n"))
-		sl->stage = SMTP_STAGE_DATA;
-	else if (IS("AUTH "))
-		sl->stage = SMTP_STAGE_AUTH;
-	else if (IS("EHLO ") || IS("HELO ") || IS("STARTTLS"))
-		sl->stage = SMTP_STAGE_CONNECT;
-	else if (IS("QUIT"))
-		sl->quitting = 1;	/* libcurl closes after a failure */
-#undef IS
-}
-
-static void
-note_reply_line(struct slot *sl, const char *p, size_t n)
-{
-	size_t room;
-
-	if (sl->quitting)
-		return;
-	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
-		n--;
-	if (sl->reply_final) {
-		sl->replylen = 0;
-		sl->reply_final = 0;
-	}
-	room = sizeof(sl->reply) - 1 - sl->replylen;
-	if (sl->replylen > 0 && room > 0) {
-		sl->reply[sl->replylen++] = ' ';
-		room--;
-	}
-	if (n > room)
-		n = room;
-	memcpy(sl->reply + sl->replylen, p, n);
-	sl->replylen += n;
-	sl->reply[sl->replylen] = '\0';
-	if (n >= 3 && isdigit((unsigned char)p[0]) &&
-	    isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) &&
-	    (n == 3 || p[3] == ' ')) {
-		sl->reply_final = 1;
-		sl->reply_code = (p[0] - '0') * 100 + (p[1] - '0') * 10 +
-		    (p[2] - '0');
-	}
-}
-
-static int
-debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, void *arg)
-{
-	struct slot *sl = arg;
-	const char *p = data, *e = data + size, *nl;
-
-	(void)easy;
-	switch (type) {
-	case CURLINFO_HEADER_OUT:
-		note_command(sl, data, size);
-		break;
-	case CURLINFO_DATA_OUT:
-		sl->stage = SMTP_STAGE_BODY;
-		break;
-	case CURLINFO_HEADER_IN:
-		while (p < e) {
-			nl = memchr(p, '\n', (size_t)(e - p));
-			nl = nl != NULL ? nl + 1 : e;
-			note_reply_line(sl, p, (size_t)(nl - p));
-			p = nl;
-		}
-		break;
-	default:
-		break;
-	}
-	return 0;
-}
-
-static size_t
-read_cb(char *out, size_t size, size_t nitems, void *arg)
-{
-	struct slot *sl = arg;
-	size_t n = size * nitems;
-
-	if (n > sl->len - sl->pos)
-		n = sl->len - sl->pos;
-	memcpy(out, sl->data + sl->pos, n);
-	sl->pos += n;
-	return n;
-}
-
 /* ---- setup ---- */
-
-#define SETOPT(e, opt, val) do {					\
-	if ((rc = curl_easy_setopt((e), (opt), (val))) != CURLE_OK)	\
-		goto fail;						\
-} while (0)
-
-static int
-slot_init(struct smtp *s, struct slot *sl, const struct smtp_opts *o,
-    int starttls, char **errstr)
-{
-	CURLcode rc = CURLE_OK;
-	CURL *e;
-
-	sl->s = s;
-	if ((sl->easy = e = curl_easy_init()) == NULL) {
-		*errstr = xstrdup("curl_easy_init failed");
-		return -1;
-	}
-	SETOPT(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	SETOPT(e, CURLOPT_PROXY, "");	/* ignore *_proxy from the env */
-	SETOPT(e, CURLOPT_NOSIGNAL, 1L);
-	SETOPT(e, CURLOPT_USE_SSL,
-	    starttls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
-	SETOPT(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	SETOPT(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	SETOPT(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (o->ca_file != NULL)
-		SETOPT(e, CURLOPT_CAINFO, o->ca_file);
-	if (o->username != NULL) {
-		SETOPT(e, CURLOPT_USERNAME, o->username);
-		SETOPT(e, CURLOPT_PASSWORD,
-		    o->password != NULL ? o->password : "");
-	}
-	SETOPT(e, CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
-	SETOPT(e, CURLOPT_TIMEOUT, o->timeout);
-	SETOPT(e, CURLOPT_SERVER_RESPONSE_TIMEOUT, o->timeout);
-	SETOPT(e, CURLOPT_UPLOAD, 1L);
-	SETOPT(e, CURLOPT_READFUNCTION, read_cb);
-	SETOPT(e, CURLOPT_READDATA, sl);
-	SETOPT(e, CURLOPT_ERRORBUFFER, sl->errbuf);
-	SETOPT(e, CURLOPT_VERBOSE, 1L);	/* feeds debug_cb, prints nothing */
-	SETOPT(e, CURLOPT_DEBUGFUNCTION, debug_cb);
-	SETOPT(e, CURLOPT_DEBUGDATA, sl);
-	SETOPT(e, CURLOPT_PRIVATE, sl);
-	return 0;
-fail:
-	*errstr = xasprintf("curl_easy_setopt: %s", curl_easy_strerror(rc));
-	return -1;
-}
 
 static char *
 url_part(CURLU *u, CURLUPart what)
@@ -441,13 +171,51 @@ url_part(CURLU *u, CURLUPart what)
 	return r;
 }
 
+/* The mutex, the condition variables and the connections. 0 or -1. */
+static int
+setup_pool(struct smtp *s, const struct smtp_opts *o, int starttls,
+    char **errstr)
+{
+	struct smtp_pool *p = &s->pool;
+	pthread_condattr_t ca;
+	int i, ok;
+
+	p->starttls = starttls;
+	p->ca_file = o->ca_file != NULL ? xstrdup(o->ca_file) : NULL;
+	p->username = o->username != NULL ? xstrdup(o->username) : NULL;
+	p->password = o->password != NULL ? xstrdup(o->password) : NULL;
+	p->connect_timeout = o->connect_timeout;
+	p->timeout = o->timeout;
+	p->done_tail = &p->done_head;
+	if (pthread_condattr_init(&ca) != 0)
+		goto fail;
+	ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+	    pthread_cond_init(&p->done_cv, &ca) == 0;
+	pthread_condattr_destroy(&ca);
+	if (!ok)
+		goto fail;
+	if (pthread_mutex_init(&p->mu, NULL) != 0) {
+		pthread_cond_destroy(&p->done_cv);
+		goto fail;
+	}
+	s->sync_ok = 1;
+	s->nc = o->connections;
+	s->c = xcalloc((size_t)s->nc, sizeof(*s->c));
+	for (i = 0; i < s->nc; i++)
+		if (smtpconn_init(&s->c[i], p, errstr) == -1)
+			return -1;
+	return 0;
+fail:
+	*errstr = xstrdup("smtp: cannot set up the thread synchronisation");
+	return -1;
+}
+
 struct smtp *
 smtp_new(const struct smtp_opts *o, char **errstr)
 {
 	struct smtp *s;
 	char *scheme = NULL, *path = NULL, *user = NULL;
-	long n;
-	int i, starttls = 0;
+	int starttls = 0;
 
 	*errstr = NULL;
 	s = xcalloc(1, sizeof(*s));
@@ -509,27 +277,9 @@ smtp_new(const struct smtp_opts *o, char **errstr)
 			goto badurl;
 	}
 
-	s->per_second = o->rate_per_second;
-	s->per_hour = o->rate_per_hour;
-	if (s->per_hour > 0)
-		s->hour = xcalloc(HOUR, sizeof(s->hour[0]));
-
-	if ((s->multi = curl_multi_init()) == NULL) {
-		*errstr = xstrdup("curl_multi_init failed");
+	s->rl = ratelimit_new(o->rate_per_second, o->rate_per_hour);
+	if (setup_pool(s, o, starttls, errstr) == -1)
 		goto fail;
-	}
-	n = o->connections;
-	if (curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, n) ||
-	    curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, n) ||
-	    curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, n)) {
-		*errstr = xstrdup("curl_multi_setopt failed");
-		goto fail;
-	}
-	s->nslots = o->connections;
-	s->slots = xcalloc((size_t)s->nslots, sizeof(*s->slots));
-	for (i = 0; i < s->nslots; i++)
-		if (slot_init(s, &s->slots[i], o, starttls, errstr) == -1)
-			goto fail;
 	free(scheme);
 	free(path);
 	return s;
@@ -550,24 +300,27 @@ smtp_free(struct smtp *s)
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->nslots; i++) {
-		if (s->slots[i].busy)
-			curl_multi_remove_handle(s->multi, s->slots[i].easy);
+	/* All connections close (QUIT) at once, then we wait for them. */
+	for (i = 0; i < s->nc; i++)
+		smtpconn_quit(&s->c[i]);
+	for (i = 0; i < s->nc; i++)
+		smtpconn_free(&s->c[i]);
+	if (s->sync_ok) {
+		pthread_cond_destroy(&s->pool.done_cv);
+		pthread_mutex_destroy(&s->pool.mu);
 	}
-	/* Closing the cached connections (QUIT) happens here. */
-	if (s->multi != NULL)
-		curl_multi_cleanup(s->multi);
-	for (i = 0; i < s->nslots; i++) {
-		if (s->slots[i].easy != NULL)
-			curl_easy_cleanup(s->slots[i].easy);
-		curl_slist_free_all(s->slots[i].rcpt);
+	if (s->pool.password != NULL) {
+		explicit_bzero(s->pool.password, strlen(s->pool.password));
+		free(s->pool.password);
 	}
+	free(s->pool.username);
+	free(s->pool.ca_file);
 	if (s->urlh != NULL)
 		curl_url_cleanup(s->urlh);
-	free(s->slots);
+	ratelimit_free(s->rl);
+	free(s->c);
 	free(s->url);
 	free(s->host);
-	free(s->hour);
 	free(s);
 }
 
@@ -577,7 +330,7 @@ smtp_stop(struct smtp *s)
 	s->stopping = 1;
 }
 
-/* ---- one message ---- */
+/* ---- the caller's side ---- */
 
 static void
 report(smtp_done_fn done, void *arg, void *cookie, enum smtp_status st,
@@ -627,19 +380,15 @@ log_config_error(struct smtp *s, CURLcode rc, int code, const char *text)
 	    hints[kind], text);
 }
 
-/* Hands the message to a free slot; reports at once if it cannot. */
+/* Hands the message to an idle connection; reports at once if it cannot. */
 static void
 start(struct smtp *s, const struct smtp_msg *m, smtp_done_fn done, void *arg)
 {
-	struct slot *sl = NULL;
-	const char *dom, *url = NULL;
-	char *tmpurl = NULL;
-	CURLcode rc = CURLE_OK;
+	struct smtpconn *c = NULL;
+	const char *dom;
+	char *url = NULL;
 	int i;
 
-	for (i = 0; i < s->nslots && sl == NULL; i++)
-		if (!s->slots[i].busy)
-			sl = &s->slots[i];
 	if (m->envelope_from == NULL ||
 	    (m->envelope_from[0] != '\0' && !addr_ok(m->envelope_from))) {
 		report(done, arg, m->cookie, SMTP_PERMFAIL, 0,
@@ -658,129 +407,164 @@ start(struct smtp *s, const struct smtp_msg *m, smtp_done_fn done, void *arg)
 		if (dom != NULL && helo_ok(dom + 1))
 			(void)set_helo(s, dom + 1);
 		else
-			url = tmpurl = url_with_helo(s->urlh, "localhost");
+			url = url_with_helo(s->urlh, "localhost");
 	}
 	if (s->url != NULL)
-		url = s->url;
-	if (url == NULL) {
+		url = xstrdup(s->url);
+	for (i = 0; i < s->nc && c == NULL; i++)
+		if (s->c[i].started && !s->c[i].busy)
+			c = &s->c[i];
+	if (url == NULL || c == NULL) {	/* c: smtp_run made sure */
+		free(url);
 		report(done, arg, m->cookie, SMTP_TEMPFAIL, 0,
-		    SMTP_STAGE_CONNECT, "cannot build the smtp URL", 0);
+		    SMTP_STAGE_CONNECT, c == NULL ? "no idle connection" :
+		    "cannot build the smtp URL", 0);
 		return;
 	}
-	curl_slist_free_all(sl->rcpt);
-	sl->rcpt = curl_slist_append(NULL, m->rcpt);
-	if (sl->rcpt == NULL)
+	smtpconn_job_free(c);
+	c->url = url;
+	c->from = xstrdup(m->envelope_from[0] != '\0' ? m->envelope_from :
+	    "<>");
+	if ((c->rcpt = curl_slist_append(NULL, m->rcpt)) == NULL)
 		fatalx("smtp: out of memory");
-	sl->data = m->data != NULL ? m->data : "";
-	sl->len = m->data != NULL ? m->len : 0;
-	sl->pos = 0;
-	sl->cookie = m->cookie;
-	sl->stage = SMTP_STAGE_CONNECT;
-	sl->replylen = 0;
-	sl->reply[0] = '\0';
-	sl->reply_final = 0;
-	sl->reply_code = 0;
-	sl->quitting = 0;
-	sl->errbuf[0] = '\0';
-	SETOPT(sl->easy, CURLOPT_URL, url);
-	free(tmpurl);
-	tmpurl = NULL;
-	SETOPT(sl->easy, CURLOPT_MAIL_FROM,
-	    m->envelope_from[0] != '\0' ? m->envelope_from : "<>");
-	SETOPT(sl->easy, CURLOPT_MAIL_RCPT, sl->rcpt);
-	SETOPT(sl->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)sl->len);
-	if (curl_multi_add_handle(s->multi, sl->easy) != CURLM_OK) {
-		report(done, arg, m->cookie, SMTP_TEMPFAIL, 0,
-		    SMTP_STAGE_CONNECT, "curl_multi_add_handle failed", 0);
-		return;
-	}
-	sl->busy = 1;
+	c->data = m->data != NULL ? m->data : "";
+	c->len = m->data != NULL ? m->len : 0;
+	c->cookie = m->cookie;
+	c->busy = 1;
 	s->nbusy++;
-	rate_note(s);
-	return;
-fail:
-	free(tmpurl);
-	report(done, arg, m->cookie, SMTP_TEMPFAIL, 0, SMTP_STAGE_CONNECT,
-	    curl_easy_strerror(rc), 0);
+	ratelimit_note(s->rl);
+	smtpconn_give(c);
 }
 
-/* A transfer ended: classify it and report it. */
+/* A transaction ended: classify it and report it. */
 static void
-finish(struct smtp *s, struct slot *sl, CURLcode rc, smtp_done_fn done,
-    void *arg)
+finish(struct smtp *s, struct smtpconn *c, smtp_done_fn done, void *arg)
 {
 	enum smtp_status st;
-	long resp = 0, nconn = 0;
-	int code = 0;
+	int code = 0, newconn = c->nconn > 0;
 	size_t n;
 	char *text;
 
-	curl_multi_remove_handle(s->multi, sl->easy);
-	sl->busy = 0;
+	c->busy = 0;
 	s->nbusy--;
-	curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &resp);
-	curl_easy_getinfo(sl->easy, CURLINFO_NUM_CONNECTS, &nconn);
-
-	if (rc == CURLE_OK) {
+	if (c->rc == CURLE_OK) {
 		s->conn_failures = 0;
 		s->logged = 0;
-		code = sl->reply_final ? sl->reply_code : (int)resp;
-		report(done, arg, sl->cookie, SMTP_SENT, code, sl->stage,
-		    sl->replylen > 0 ? sl->reply : "sent", nconn > 0);
+		code = c->reply_final ? c->reply_code : (int)c->resp;
+		report(done, arg, c->cookie, SMTP_SENT, code, c->stage,
+		    c->replylen > 0 ? c->reply : "sent", newconn);
 		return;
 	}
 	/* Did a reply refuse the message, or did something else fail? */
-	if (sl->reply_final && sl->reply_code >= 400)
-		code = sl->reply_code;
-	else if (resp >= 400 && resp < 600)
-		code = (int)resp;
-	if (code != 0 && sl->replylen > 0)
-		text = xstrdup(sl->reply);
+	if (c->reply_final && c->reply_code >= 400)
+		code = c->reply_code;
+	else if (c->resp >= 400 && c->resp < 600)
+		code = (int)c->resp;
+	if (code != 0 && c->replylen > 0)
+		text = xstrdup(c->reply);
 	else {
-		n = strlen(sl->errbuf);
-		while (n > 0 && (sl->errbuf[n - 1] == '\n' ||
-		    sl->errbuf[n - 1] == '\r'))
-			sl->errbuf[--n] = '\0';
-		text = xasprintf("%s%s%s", curl_easy_strerror(rc),
-		    n > 0 ? ": " : "", sl->errbuf);
+		n = strlen(c->errbuf);
+		while (n > 0 && (c->errbuf[n - 1] == '\n' ||
+		    c->errbuf[n - 1] == '\r'))
+			c->errbuf[--n] = '\0';
+		text = xasprintf("%s%s%s", curl_easy_strerror(c->rc),
+		    n > 0 ? ": " : "", c->errbuf);
 	}
 	st = SMTP_TEMPFAIL;
-	if (code / 100 == 5 && code != 530 && sl->stage >= SMTP_STAGE_MAIL)
+	if (code / 100 == 5 && code != 530 && c->stage >= SMTP_STAGE_MAIL)
 		st = SMTP_PERMFAIL;
-	if (sl->stage <= SMTP_STAGE_AUTH)
+	if (c->stage <= SMTP_STAGE_AUTH)
 		s->conn_failures++;
 	else {
 		s->conn_failures = 0;
 		if (code != 530)
 			s->logged = 0;
 	}
-	log_config_error(s, rc, code, text);
-	report(done, arg, sl->cookie, st, code, sl->stage, text, nconn > 0);
+	log_config_error(s, c->rc, code, text);
+	report(done, arg, c->cookie, st, code, c->stage, text, newconn);
 	free(text);
+}
+
+/* Waits up to ms for results (not at all if there are some) and reports
+ * them; returns how many. */
+static int
+collect(struct smtp *s, long ms, smtp_done_fn done, void *arg)
+{
+	struct smtp_pool *p = &s->pool;
+	struct smtpconn *list, *c;
+	struct timespec ts;
+	int n = 0;
+
+	pthread_mutex_lock(&p->mu);
+	if (p->done_head == NULL && ms > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += ms / 1000;
+		ts.tv_nsec += (ms % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		(void)pthread_cond_timedwait(&p->done_cv, &p->mu, &ts);
+	}
+	list = p->done_head;
+	p->done_head = NULL;
+	p->done_tail = &p->done_head;
+	pthread_mutex_unlock(&p->mu);
+	while ((c = list) != NULL) {
+		list = c->done_next;
+		finish(s, c, done, arg);
+		n++;
+	}
+	return n;
+}
+
+/* Starts the connections' threads not running yet. 0 if at least one
+ * runs, else -1 (logged). */
+static int
+start_threads(struct smtp *s)
+{
+	int i, e = 0;
+
+	for (i = 0; i < s->nc && s->nrun < s->nc; i++) {
+		if (s->c[i].started)
+			continue;
+		if ((e = smtpconn_start(&s->c[i])) != 0)
+			break;
+		s->nrun++;
+	}
+	if (e != 0) {
+		errno = e;
+		log_warn("smtp: %d of %d connection threads running", s->nrun,
+		    s->nc);
+	}
+	return s->nrun > 0 ? 0 : -1;
 }
 
 int
 smtp_run(struct smtp *s, smtp_next_fn next, smtp_done_fn done, void *arg)
 {
 	struct smtp_msg m;
-	struct slot *sl;
-	CURLMsg *cm;
-	CURLMcode mc;
-	CURLcode rc;
-	long wait = 0, tmo;
-	int want = 1, down = 0, limited = 0, running, left, finished;
+	long wait, tmo;
+	int want = 1, down = 0, limited = 0;
 
 	s->conn_failures = 0;	/* each run tries the server afresh */
+	if (s->stopping)
+		return SMTP_RUN_STOPPED;
+	if (start_threads(s) == -1)
+		return -1;
 	for (;;) {
 		if (s->stopping)
 			want = 0;
-		if (s->conn_failures >= s->nslots && want) {
+		if (s->conn_failures >= s->nrun && want) {
 			want = 0;
 			down = 1;
 		}
+		/* After a failure to connect, one message at a time until
+		 * one gets through or the server counts as down. */
 		wait = 0;
-		while (want && s->nbusy < s->nslots) {
-			if ((wait = smtp_rate_wait_ms(s)) > 0)
+		while (want && s->nbusy < s->nrun &&
+		    (s->conn_failures == 0 || s->nbusy == 0)) {
+			if ((wait = ratelimit_wait_ms(s->rl)) > 0)
 				break;
 			memset(&m, 0, sizeof(m));
 			if (next(arg, &m) == 0) {
@@ -799,46 +583,17 @@ smtp_run(struct smtp *s, smtp_next_fn next, smtp_done_fn done, void *arg)
 				break;
 			}
 		}
-		if ((mc = curl_multi_perform(s->multi, &running)) != CURLM_OK)
-			goto fail;
-		finished = 0;
-		while ((cm = curl_multi_info_read(s->multi, &left)) != NULL) {
-			if (cm->msg != CURLMSG_DONE)
-				continue;
-			rc = cm->data.result;
-			curl_easy_getinfo(cm->easy_handle, CURLINFO_PRIVATE, &sl);
-			finish(s, sl, rc, done, arg);
-			finished = 1;
-			if (!down)
-				want = 1;
-		}
-		if (finished)
-			continue;
-		tmo = POLL_MAX;
-		if (want && s->nbusy < s->nslots && wait > 0 && wait < tmo)
+		tmo = STOP_POLL;
+		if (want && wait > 0 && wait < tmo)
 			tmo = wait;
-		if ((mc = curl_multi_poll(s->multi, NULL, 0, (int)tmo,
-		    NULL)) != CURLM_OK)
-			goto fail;
+		if (collect(s, tmo, done, arg) > 0 && !down)
+			want = 1;
 	}
 	if (s->stopping)
 		return SMTP_RUN_STOPPED;
 	if (down)
 		return SMTP_RUN_SERVER_DOWN;
 	return limited ? SMTP_RUN_RATE_LIMITED : SMTP_RUN_DONE;
-fail:
-	log_warnx("smtp: %s", curl_multi_strerror(mc));
-	for (left = 0; left < s->nslots; left++) {
-		sl = &s->slots[left];
-		if (!sl->busy)
-			continue;
-		curl_multi_remove_handle(s->multi, sl->easy);
-		sl->busy = 0;
-		s->nbusy--;
-		report(done, arg, sl->cookie, SMTP_TEMPFAIL, 0, sl->stage,
-		    curl_multi_strerror(mc), 0);
-	}
-	return -1;
 }
 
 /* ---- VERP ---- */

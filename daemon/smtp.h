@@ -3,10 +3,15 @@
  * libcurl (the only module that includes curl's headers).
  *
  * Throughput: libcurl has no SMTP pipelining, so we keep `connections`
- * connections open (one curl easy handle each, driven by one multi handle)
- * and send message after message over each of them. Messages are pulled one
- * at a time from the caller (smtp_next_fn), so memory stays flat however
- * long the queue is, and every outcome is pushed back (smtp_done_fn).
+ * connections open and send message after message over each of them. Each
+ * connection is a thread of its own (one curl easy handle each), so a
+ * server that takes its time to accept a message, or stalls on one
+ * connection, does not hold up the others. Messages are pulled one at a
+ * time from the caller (smtp_next_fn), so memory stays flat however long
+ * the queue is, and every outcome is pushed back (smtp_done_fn). Both
+ * callbacks run on the thread that calls smtp_run, never on another: the
+ * caller needs no locking. A connection whose transaction failed is
+ * closed, never used for the next message.
  *
  * Usage:
  *	smtp_global_init(&err);            once, in main(), before any thread
@@ -138,15 +143,15 @@ void smtp_seed_hour(struct smtp *s, const time_t *times, size_t n);
 /*
  * Sends messages until next() has none, over up to `connections` reused
  * connections at once, within the rate limits. Short waits for the rate
- * limits (up to 5 s) happen inside, in curl_multi_poll; longer ones end the
- * call with SMTP_RUN_RATE_LIMITED so the caller's loop can sleep on all its
- * work. Connections stay open between calls (until smtp_free or until the
- * server or libcurl's idle limit closes them).
- * libcurl waits for the reply after the message (and for the QUIT reply
- * when it closes a connection) without returning to the loop, so a server
- * that stalls there holds up the other connections for up to `timeout`.
- * Returns one of SMTP_RUN_*, or -1 on an internal libcurl error (logged;
- * the messages in flight are reported as SMTP_TEMPFAIL).
+ * limits (up to 5 s) happen inside; longer ones end the call with
+ * SMTP_RUN_RATE_LIMITED so the caller's loop can sleep on all its work.
+ * After a failure to connect, messages go one at a time until one gets
+ * through. Connections stay open between calls (until smtp_free, or until
+ * the server or libcurl's idle limit closes them). The first call starts
+ * the connections' threads (all signals blocked in them, so signals reach
+ * the calling thread); callbacks run on the calling thread only.
+ * Returns one of SMTP_RUN_*, or -1 if not one thread could be started
+ * (logged; no message was taken).
  * Not reentrant: do not call smtp_run or smtp_free from the callbacks.
  */
 int smtp_run(struct smtp *s, smtp_next_fn next, smtp_done_fn done,
@@ -159,13 +164,15 @@ long smtp_rate_wait_ms(struct smtp *s);
 
 /*
  * Asks smtp_run to take no new messages and to return SMTP_RUN_STOPPED once
- * the ones in flight are done. Sticky: later smtp_run calls return at once.
- * Only stores a volatile sig_atomic_t, so it is safe from the callbacks and
- * from a signal handler (SIGTERM: finish in-flight messages, then exit).
+ * the ones in flight are done (smtp_run notices within 0.1 s). Sticky:
+ * later smtp_run calls return at once. Only stores a volatile sig_atomic_t,
+ * so it is safe from the callbacks and from a signal handler (SIGTERM:
+ * finish in-flight messages, then exit).
  */
 void smtp_stop(struct smtp *s);
 
-/* Closes the connections (QUIT) and frees everything. NULL is fine. */
+/* Closes the connections (QUIT, all at once, each waiting up to `timeout`
+ * for the reply), ends their threads and frees everything. NULL is fine. */
 void smtp_free(struct smtp *s);
 
 /*

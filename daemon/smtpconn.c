@@ -1,0 +1,365 @@
+/*
+ * smtpconn: one SMTP connection of the smtp module -- a thread that owns
+ * one libcurl easy handle and runs one blocking curl_easy_perform per
+ * message it is given. The handle keeps its connection from message to
+ * message (MAIL FROM directly, no new EHLO/AUTH).
+ *
+ * Why a thread per connection: libcurl waits for the reply to the end of a
+ * message inside its smtp_done without returning to the caller, under the
+ * multi interface too (curl issue #8555). With one multi handle for all
+ * connections that wait blocked them all: `connections` gave no
+ * parallelism against a server that takes its time to accept a message,
+ * and a server stalling on one connection made the others time out.
+ * libcurl allows distinct easy handles in distinct threads after
+ * curl_global_init (smtp_global_init), with CURLOPT_NOSIGNAL.
+ *
+ * A failed transaction never leaves its connection for the next message.
+ * libcurl keeps a connection after some failures (a timeout waiting for
+ * the reply to the end of the message, for one), and the late reply to
+ * the old message would then be read as the reply to the next MAIL FROM.
+ * So after any failure the thread shuts the socket down (found through
+ * CURLINFO_ACTIVESOCKET) and replaces its easy handle. The shutdown also
+ * spares the QUIT exchange on the dead connection, which libcurl 7.88
+ * waits for up to the response timeout whatever CURLOPT_TIMEOUT says.
+ *
+ * Timeouts: CURLOPT_CONNECTTIMEOUT bounds everything before the first MAIL
+ * FROM (TCP, TLS, greeting, EHLO, STARTTLS, AUTH). CURLOPT_TIMEOUT bounds
+ * the whole transaction of one message and is the only limit libcurl
+ * checks in every phase: MAIL/RCPT/DATA replies, the upload and the final
+ * reply. A low-speed limit would only watch the upload, not a server that
+ * goes quiet after RCPT. CURLOPT_SERVER_RESPONSE_TIMEOUT gets the same
+ * value because it alone bounds the wait for the QUIT reply when a healthy
+ * connection is closed (its default is 120 s).
+ *
+ * What was said is captured through the debug callback, which sees every
+ * command and reply line in clear even under TLS: the stage a transaction
+ * ended in and the last reply, for smtp.c to classify.
+ */
+#include <ctype.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "smtppriv.h"
+#include "util.h"
+
+/* ---- libcurl callbacks (in the connection's thread) ---- */
+
+static void
+note_command(struct smtpconn *c, const char *p, size_t n)
+{
+#define IS(x) (n >= sizeof(x) - 1 && strncasecmp(p, x, sizeof(x) - 1) == 0)
+	if (IS("MAIL FROM:"))
+		c->stage = SMTP_STAGE_MAIL;
+	else if (c->stage == SMTP_STAGE_AUTH)
+		return;		/* SASL continuation lines */
+	else if (IS("RCPT TO:"))
+		c->stage = SMTP_STAGE_RCPT;
+	else if (IS("DATA\r\n"))
+		c->stage = SMTP_STAGE_DATA;
+	else if (IS("AUTH "))
+		c->stage = SMTP_STAGE_AUTH;
+	else if (IS("EHLO ") || IS("HELO ") || IS("STARTTLS"))
+		c->stage = SMTP_STAGE_CONNECT;
+	else if (IS("QUIT"))
+		c->quitting = 1;	/* libcurl closes after a failure */
+#undef IS
+}
+
+static void
+note_reply_line(struct smtpconn *c, const char *p, size_t n)
+{
+	size_t room;
+
+	if (c->quitting)
+		return;
+	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
+		n--;
+	if (c->reply_final) {
+		c->replylen = 0;
+		c->reply_final = 0;
+	}
+	room = sizeof(c->reply) - 1 - c->replylen;
+	if (c->replylen > 0 && room > 0) {
+		c->reply[c->replylen++] = ' ';
+		room--;
+	}
+	if (n > room)
+		n = room;
+	memcpy(c->reply + c->replylen, p, n);
+	c->replylen += n;
+	c->reply[c->replylen] = '\0';
+	if (n >= 3 && isdigit((unsigned char)p[0]) &&
+	    isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) &&
+	    (n == 3 || p[3] == ' ')) {
+		c->reply_final = 1;
+		c->reply_code = (p[0] - '0') * 100 + (p[1] - '0') * 10 +
+		    (p[2] - '0');
+	}
+}
+
+static int
+debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, void *arg)
+{
+	struct smtpconn *c = arg;
+	const char *p = data, *e = data + size, *nl;
+
+	(void)easy;
+	switch (type) {
+	case CURLINFO_HEADER_OUT:
+		note_command(c, data, size);
+		break;
+	case CURLINFO_DATA_OUT:
+		c->stage = SMTP_STAGE_BODY;
+		break;
+	case CURLINFO_HEADER_IN:
+		while (p < e) {
+			nl = memchr(p, '\n', (size_t)(e - p));
+			nl = nl != NULL ? nl + 1 : e;
+			note_reply_line(c, p, (size_t)(nl - p));
+			p = nl;
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static size_t
+read_cb(char *out, size_t size, size_t nitems, void *arg)
+{
+	struct smtpconn *c = arg;
+	size_t n = size * nitems;
+
+	if (n > c->len - c->pos)
+		n = c->len - c->pos;
+	memcpy(out, c->data + c->pos, n);
+	c->pos += n;
+	return n;
+}
+
+/* ---- the easy handle ---- */
+
+#define SETOPT(e, opt, val) do {					\
+	if ((*rc = curl_easy_setopt((e), (opt), (val))) != CURLE_OK)	\
+		goto fail;						\
+} while (0)
+
+/* A new easy handle for c with everything but the message set, or NULL
+ * with *rc set. Reads only the pool's fixed options: any thread may call. */
+static CURL *
+easy_new(struct smtpconn *c, CURLcode *rc)
+{
+	const struct smtp_pool *p = c->pool;
+	CURL *e;
+
+	if ((e = curl_easy_init()) == NULL) {
+		*rc = CURLE_OUT_OF_MEMORY;
+		return NULL;
+	}
+	SETOPT(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	SETOPT(e, CURLOPT_PROXY, "");	/* ignore *_proxy from the env */
+	SETOPT(e, CURLOPT_NOSIGNAL, 1L);
+	SETOPT(e, CURLOPT_USE_SSL,
+	    p->starttls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
+	SETOPT(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	SETOPT(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	SETOPT(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (p->ca_file != NULL)
+		SETOPT(e, CURLOPT_CAINFO, p->ca_file);
+	if (p->username != NULL) {
+		SETOPT(e, CURLOPT_USERNAME, p->username);
+		SETOPT(e, CURLOPT_PASSWORD,
+		    p->password != NULL ? p->password : "");
+	}
+	SETOPT(e, CURLOPT_CONNECTTIMEOUT, p->connect_timeout);
+	SETOPT(e, CURLOPT_TIMEOUT, p->timeout);
+	SETOPT(e, CURLOPT_SERVER_RESPONSE_TIMEOUT, p->timeout);
+	SETOPT(e, CURLOPT_UPLOAD, 1L);
+	SETOPT(e, CURLOPT_READFUNCTION, read_cb);
+	SETOPT(e, CURLOPT_READDATA, c);
+	SETOPT(e, CURLOPT_ERRORBUFFER, c->errbuf);
+	SETOPT(e, CURLOPT_VERBOSE, 1L);	/* feeds debug_cb, prints nothing */
+	SETOPT(e, CURLOPT_DEBUGFUNCTION, debug_cb);
+	SETOPT(e, CURLOPT_DEBUGDATA, c);
+	return e;
+fail:
+	curl_easy_cleanup(e);
+	return NULL;
+}
+
+#undef SETOPT
+
+/* Throws the handle away with any connection it keeps, waiting for
+ * nothing from the server. */
+static void
+easy_discard(struct smtpconn *c)
+{
+	curl_socket_t sock = CURL_SOCKET_BAD;
+
+	/* The connection libcurl kept for the next transfer, if any: shut
+	 * down, it is neither reused nor closed with a QUIT exchange. */
+	if (curl_easy_getinfo(c->easy, CURLINFO_ACTIVESOCKET, &sock) ==
+	    CURLE_OK && sock != CURL_SOCKET_BAD)
+		(void)shutdown(sock, SHUT_RDWR);
+	/* Keep the reply we have; and the workaround for curl issue #4015
+	 * (no wait for a QUIT reply) where a libcurl honours it. */
+	(void)curl_easy_setopt(c->easy, CURLOPT_VERBOSE, 0L);
+	(void)curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, 1L);
+	curl_easy_cleanup(c->easy);
+	c->easy = NULL;
+}
+
+#define SETOPT(opt, val) do {						\
+	if ((rc = curl_easy_setopt(c->easy, (opt), (val))) != CURLE_OK)	\
+		goto out;						\
+} while (0)
+
+/* Runs the job; fills the result fields. */
+static void
+transact(struct smtpconn *c)
+{
+	CURLcode rc = CURLE_OK;
+
+	c->pos = 0;
+	c->stage = SMTP_STAGE_CONNECT;
+	c->replylen = 0;
+	c->reply[0] = '\0';
+	c->reply_final = 0;
+	c->reply_code = 0;
+	c->quitting = 0;
+	c->errbuf[0] = '\0';
+	c->resp = c->nconn = 0;
+	if (c->easy == NULL && (c->easy = easy_new(c, &rc)) == NULL)
+		goto out;
+	SETOPT(CURLOPT_URL, c->url);
+	SETOPT(CURLOPT_MAIL_FROM, c->from);
+	SETOPT(CURLOPT_MAIL_RCPT, c->rcpt);
+	SETOPT(CURLOPT_INFILESIZE_LARGE, (curl_off_t)c->len);
+	rc = curl_easy_perform(c->easy);
+	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->resp);
+	curl_easy_getinfo(c->easy, CURLINFO_NUM_CONNECTS, &c->nconn);
+out:
+	c->rc = rc;
+	if (rc != CURLE_OK && c->easy != NULL)
+		easy_discard(c);
+}
+
+#undef SETOPT
+
+/* ---- the thread ---- */
+
+static void *
+conn_main(void *arg)
+{
+	struct smtpconn *c = arg;
+	struct smtp_pool *p = c->pool;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!c->has_job && !c->quit)
+			pthread_cond_wait(&c->cv, &p->mu);
+		if (!c->has_job)
+			break;
+		pthread_mutex_unlock(&p->mu);
+		transact(c);
+		pthread_mutex_lock(&p->mu);
+		c->has_job = 0;
+		c->done_next = NULL;
+		*p->done_tail = c;
+		p->done_tail = &c->done_next;
+		pthread_cond_signal(&p->done_cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	/* QUIT on a healthy connection, bounded by the response timeout. */
+	if (c->easy != NULL)
+		curl_easy_cleanup(c->easy);
+	c->easy = NULL;
+	return NULL;
+}
+
+int
+smtpconn_init(struct smtpconn *c, struct smtp_pool *pool, char **errstr)
+{
+	CURLcode rc = CURLE_OK;
+
+	c->pool = pool;
+	if (pthread_cond_init(&c->cv, NULL) != 0) {
+		*errstr = xstrdup("smtp: cannot create a condition variable");
+		return -1;
+	}
+	c->cv_ok = 1;
+	if ((c->easy = easy_new(c, &rc)) == NULL) {
+		*errstr = xasprintf("curl_easy_setopt: %s",
+		    curl_easy_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
+smtpconn_start(struct smtpconn *c)
+{
+	sigset_t all, old;
+	int e;
+
+	/* Signals go to the caller's thread, where the handlers set flags
+	 * that its loops look at. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = pthread_create(&c->tid, NULL, conn_main, c);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e == 0)
+		c->started = 1;
+	return e;
+}
+
+void
+smtpconn_give(struct smtpconn *c)
+{
+	pthread_mutex_lock(&c->pool->mu);
+	c->has_job = 1;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->pool->mu);
+}
+
+void
+smtpconn_quit(struct smtpconn *c)
+{
+	if (!c->started)
+		return;
+	pthread_mutex_lock(&c->pool->mu);
+	c->quit = 1;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->pool->mu);
+}
+
+void
+smtpconn_free(struct smtpconn *c)
+{
+	if (c->started) {
+		smtpconn_quit(c);
+		pthread_join(c->tid, NULL);
+		c->started = 0;
+	} else if (c->easy != NULL) {
+		curl_easy_cleanup(c->easy);
+		c->easy = NULL;
+	}
+	smtpconn_job_free(c);
+	if (c->cv_ok)
+		pthread_cond_destroy(&c->cv);
+	c->cv_ok = 0;
+}
+
+void
+smtpconn_job_free(struct smtpconn *c)
+{
+	free(c->url);
+	free(c->from);
+	curl_slist_free_all(c->rcpt);
+	c->url = c->from = NULL;
+	c->rcpt = NULL;
+}
