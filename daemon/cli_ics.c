@@ -199,36 +199,6 @@ collect_ids(struct cli *c, int argc, char **argv, struct evlist *l)
 	return bad ? EX_DATAERR : 0;
 }
 
-/* ev as ical.c wants it; desc receives the description as plain text. */
-static void
-to_ical(const struct event *ev, struct ical_event *ie, struct buf *desc)
-{
-	memset(ie, 0, sizeof(*ie));
-	ie->uid = ev->uid;
-	ie->sequence = ev->sequence;
-	ie->summary = ev->title;
-	buf_reset(desc);
-	if (ev->description != NULL && *ev->description != '\0') {
-		if (md_to_text(ev->description, strlen(ev->description), 0,
-		    desc) < 0)
-			buf_puts(desc, ev->description); /* ical.c says why */
-		while (desc->len > 0 && desc->data[desc->len - 1] == '\n')
-			desc->data[--desc->len] = '\0';
-		if (desc->len > 0)
-			ie->description = desc->data;
-	}
-	ie->location = ev->location;
-	ie->url = ev->online_url;
-	ie->tzid = ev->tzid;
-	ie->all_day = ev->all_day;
-	ie->start = ev->start_local;
-	ie->end = ev->end_local;
-	ie->rrule = ev->rrule;
-	ie->status = ICAL_EVENT_CONFIRMED;
-	ie->created = ev->created_at;
-	ie->last_modified = ev->updated_at;
-}
-
 /* The calendar text for l (caller frees), or NULL after printing why. */
 static char *
 build_calendar(struct cli *c, const struct evlist *l)
@@ -242,7 +212,7 @@ build_calendar(struct cli *c, const struct evlist *l)
 	descs = xcalloc(l->n ? l->n : 1, sizeof(*descs));
 	for (i = 0; i < l->n; i++) {
 		buf_init(&descs[i]);
-		to_ical(l->ev[i], &ies[i], &descs[i]);
+		event_to_ical(l->ev[i], &ies[i], &descs[i]);
 	}
 	text = ical_publish(ies, l->n, c->cfg->organizer_name,
 	    c->cfg->organizer_email, time(NULL), &err);

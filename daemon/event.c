@@ -10,6 +10,7 @@
 #include "district.h"
 #include "event.h"
 #include "ical.h"
+#include "markdown.h"
 #include "util.h"
 
 static const char *const kinds[] = { "welcome_conference", "volunteer_fair",
@@ -444,8 +445,8 @@ event_cancel(struct db *db, int64_t id, char **errstr)
 	" e.sequence, e.created_at, e.updated_at" \
 	" FROM events e LEFT JOIN districts d ON d.id = e.district_id"
 
-static void
-fill(sqlite3_stmt *st, struct event *ev)
+void
+event_from_row(sqlite3_stmt *st, struct event *ev)
 {
 	ev->id = sqlite3_column_int64(st, 0);
 	ev->uid = xstrdup(db_col_text(st, 1));
@@ -530,7 +531,7 @@ event_get(struct db *db, int64_t id, struct event **out)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*out = xcalloc(1, sizeof(**out));
-		fill(st, *out);
+		event_from_row(st, *out);
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
@@ -555,10 +556,37 @@ event_each(struct db *db, time_t from, time_t to, const char *status,
 	db_bind_text(st, 3, status);
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&ev, 0, sizeof(ev));
-		fill(st, &ev);
+		event_from_row(st, &ev);
 		stop = fn(arg, &ev);
 		event_clear(&ev);
 	}
 	sqlite3_finalize(st);
 	return stop || rc == SQLITE_DONE ? 0 : -1;
+}
+
+void
+event_to_ical(const struct event *ev, struct ical_event *ie, struct buf *desc)
+{
+	memset(ie, 0, sizeof(*ie));
+	buf_reset(desc);
+	if (ev->description[0] != '\0' &&
+	    md_to_text(ev->description, strlen(ev->description), 72, desc) < 0)
+		buf_puts(desc, ev->description);
+	while (desc->len > 0 && desc->data[desc->len - 1] == '\n')
+		desc->data[--desc->len] = '\0';
+	ie->uid = ev->uid;
+	ie->sequence = ev->sequence;
+	ie->summary = ev->title;
+	ie->description = desc->len > 0 ? desc->data : NULL;
+	ie->location = ev->location;
+	ie->url = ev->online_url;
+	ie->tzid = ev->tzid;
+	ie->all_day = ev->all_day;
+	ie->start = ev->start_local;
+	ie->end = ev->end_local;
+	ie->rrule = ev->rrule;
+	ie->status = strcmp(ev->status, "cancelled") == 0 ?
+	    ICAL_EVENT_CANCELLED : ICAL_EVENT_CONFIRMED;
+	ie->created = ev->created_at;
+	ie->last_modified = ev->updated_at;
 }

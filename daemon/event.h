@@ -18,7 +18,10 @@
 #include <stdint.h>
 #include <time.h>
 
+struct buf;
 struct db;
+struct sqlite3_stmt;
+struct ical_event;
 
 struct event {
 	int64_t id;
@@ -100,10 +103,28 @@ int event_cancel(struct db *db, int64_t id, char **errstr);
 /* 0 and *out, 1 when there is no such event, -1 on error. */
 int event_get(struct db *db, int64_t id, struct event **out);
 void event_free(struct event *ev);
+/*
+ * Fills ev from the current row of st, whose first 20 columns are, in
+ * order: id, uid, kind, title, description, location, online_url, tzid,
+ * all_day, start_local, end_local, start_utc, end_utc, rrule, capacity,
+ * district name, status, sequence, created_at, updated_at (for the tables
+ * that keep event rows, such as a mailing's frozen copy). Release with
+ * event_clear.
+ */
+void event_from_row(struct sqlite3_stmt *st, struct event *ev);
+
 /* Deep copy of src into dst (release with event_clear). */
 void event_copy(struct event *dst, const struct event *src);
 /* Frees what an event holds, not the struct itself. */
 void event_clear(struct event *ev);
+
+/*
+ * The event as the ical module wants it (pointers into ev, which must
+ * outlive ie); desc receives the Markdown description as plain text
+ * (wrapped at 72 characters, as a calendar shows it).
+ */
+void event_to_ical(const struct event *ev, struct ical_event *ie,
+    struct buf *desc);
 
 /*
  * Streams events that end at or after `from` and start before `to` (0 = no

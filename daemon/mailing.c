@@ -309,31 +309,6 @@ fail:
 
 /* ---- loading ---- */
 
-static void
-load_event(sqlite3_stmt *st, struct event *ev, time_t *occurrence)
-{
-	memset(ev, 0, sizeof(*ev));
-	*occurrence = (time_t)sqlite3_column_int64(st, 0);
-	ev->id = sqlite3_column_int64(st, 1);
-	ev->uid = xstrdup(db_col_text(st, 2));
-	ev->kind = xstrdup(db_col_text(st, 3));
-	ev->title = xstrdup(db_col_text(st, 4));
-	ev->description = xstrdup(db_col_text(st, 5));
-	ev->location = db_col_strdup(st, 6);
-	ev->online_url = db_col_strdup(st, 7);
-	ev->tzid = xstrdup(db_col_text(st, 8));
-	ev->all_day = sqlite3_column_int(st, 9);
-	ev->start_local = xstrdup(db_col_text(st, 10));
-	ev->end_local = xstrdup(db_col_text(st, 11));
-	ev->start_utc = (time_t)sqlite3_column_int64(st, 12);
-	ev->end_utc = (time_t)sqlite3_column_int64(st, 13);
-	ev->rrule = db_col_strdup(st, 14);
-	ev->capacity = (long)sqlite3_column_int64(st, 15);
-	ev->district = db_col_strdup(st, 16);
-	ev->status = xstrdup(db_col_text(st, 17));
-	ev->sequence = sqlite3_column_int(st, 18);
-}
-
 static int
 frozen_loader(void *arg, const char *rel, char **src, size_t *len,
     char **filename)
@@ -394,18 +369,19 @@ mailing_load(const struct config *cfg, struct db *db, int64_t id,
 	free(copy);
 	sqlite3_reset(st);
 
-	st = db_stmt(db, "SELECT occurrence, event_id, uid, kind, title,"
-	    " description, location, online_url, tzid, all_day, start_local,"
-	    " end_local, start_utc, end_utc, rrule, capacity, district, status,"
-	    " sequence, role FROM mailing_events WHERE mailing_id = ?"
+	st = db_stmt(db, "SELECT event_id, uid, kind, title, description,"
+	    " location, online_url, tzid, all_day, start_local, end_local,"
+	    " start_utc, end_utc, rrule, capacity, district, status, sequence,"
+	    " 0, 0, occurrence, role FROM mailing_events WHERE mailing_id = ?"
 	    " ORDER BY role, pos");
 	sqlite3_bind_int64(st, 1, id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct event ev;
 		time_t occ;
 
-		load_event(st, &ev, &occ);
-		if (strcmp(db_col_text(st, 19), "old") == 0) {
+		event_from_row(st, &ev);
+		occ = (time_t)sqlite3_column_int64(st, 20);
+		if (strcmp(db_col_text(st, 21), "old") == 0) {
 			m->old = xcalloc(1, sizeof(*m->old));
 			*m->old = ev;
 		} else if (strcmp(m->kind, "newsletter") != 0) {
@@ -511,27 +487,6 @@ mailing_preview(const struct config *cfg, struct db *db, const char *kind,
 
 /* ---- rendering ---- */
 
-/* The event as iCalendar sees it; desc holds its plain-text description. */
-static void
-to_ical_event(const struct event *ev, struct ical_event *ie, struct buf *desc)
-{
-	memset(ie, 0, sizeof(*ie));
-	md_to_text(ev->description, strlen(ev->description), 72, desc);
-	ie->uid = ev->uid;
-	ie->sequence = ev->sequence;
-	ie->summary = ev->title;
-	ie->description = desc->len ? desc->data : NULL;
-	ie->location = ev->location;
-	ie->url = ev->online_url;
-	ie->tzid = ev->tzid;
-	ie->all_day = ev->all_day;
-	ie->start = ev->start_local;
-	ie->end = ev->end_local;
-	ie->rrule = ev->rrule;
-	ie->status = strcmp(ev->status, "cancelled") == 0 ?
-	    ICAL_EVENT_CANCELLED : ICAL_EVENT_CONFIRMED;
-}
-
 int
 mailing_render(struct mailing *m, const struct subscriber *s,
     struct mailing_msg *out, char **errstr)
@@ -552,7 +507,7 @@ mailing_render(struct mailing *m, const struct subscriber *s,
 		return rc;
 	cancel = strcmp(m->kind, "cancellation") == 0;
 	buf_init(&desc);
-	to_ical_event(m->event, &ie, &desc);
+	event_to_ical(m->event, &ie, &desc);
 	out->calendar = ical_invitation(&ie, cancel ? ICAL_MSG_CANCEL :
 	    ICAL_MSG_REQUEST, cfg->organizer_name, cfg->organizer_email,
 	    s->name, s->email, cancel ? 0 : cfg->alarm, time(NULL), errstr);
