@@ -246,7 +246,12 @@ put_encoded(struct hw *w, const unsigned char *s, size_t n)
 	b64 = (n + 2) / 3 * 4 < q;
 	for (i = 0; i < n; i = j) {
 		room = w->col + 1 < LINE_SOFT ? LINE_SOFT - w->col - 1 : 0;
-		if (room < EW_MIN) {
+		if (room < EW_MIN && w->first) {
+			/* The value starts after "Name:" with a space, never
+			 * with a fold: a long header name makes this first line
+			 * a little longer than 78 instead (far below 998). */
+			room = EW_MIN;
+		} else if (room < EW_MIN) {
 			buf_append(w->b, "\r\n", 2);
 			w->col = 0;
 			room = LINE_SOFT - 1;
@@ -266,6 +271,24 @@ put_encoded(struct hw *w, const unsigned char *s, size_t n)
 			if (k > cap)
 				break;
 			used = k;
+		}
+		if (j < n) {
+			/* Break after the last space that fits, so each
+			 * encoded-word ends a word ("von_" | "Überlingen"):
+			 * readers that show the break as a space then still
+			 * show whole words. The space stays inside the word
+			 * (as '_'); white space between encoded-words does
+			 * not count. */
+			for (m = j; m > i + 1 && s[m - 1] != ' '; m--)
+				;
+			if (m > i + 1) {
+				j = m;
+				if (b64)
+					used = (j - i + 2) / 3 * 4;
+				else
+					for (used = 0, k = i; k < j; k++)
+						used += q_cost(s[k]);
+			}
 		}
 		buf_append(w->b, b64 ? " =?UTF-8?B?" : " =?UTF-8?Q?", 11);
 		if (b64)

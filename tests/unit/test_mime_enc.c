@@ -359,6 +359,43 @@ test_base64(void **state)
 	buf_free(&d);
 }
 
+/* Encoded-words break after a space (whole words per encoded-word), and a
+ * value never starts with a fold, even after a long header name. */
+static void
+test_words_break_at_spaces(void **state)
+{
+	const char *name = "Maria-Theresia Müller-Lüdenscheidt von "
+	    "Überlingen-Söhnlein, geb. Öğüt und noch ein paar Wörter mehr";
+	struct buf b;
+	const char *p, *q;
+	int words = 0;
+
+	(void)state;
+	buf_init(&b);
+	assert_int_equal(mime_encode_header_words(name, strlen(name), 4, &b),
+	    0);
+	assert_true(b.len > 0 && b.data[0] == ' ');
+	for (p = b.data; (p = strstr(p, "=?UTF-8?")) != NULL; p = q + 2) {
+		q = strstr(p + 10, "?=");
+		assert_non_null(q);
+		words++;
+		/* an encoded-word followed by another ends with an encoded
+		 * space: the break falls between words */
+		if (strncmp(q + 2 + strspn(q + 2, "\r\n "), "=?UTF-8?", 8) == 0)
+			assert_true(q[-1] == '_' || (q > p + 12 && q[-3] == '='
+			    && q[-2] == '2' && q[-1] == '0'));
+	}
+	assert_true(words >= 2);
+	buf_free(&b);
+
+	buf_init(&b);
+	assert_int_equal(mime_encode_header_words("Jürgen", strlen("Jürgen"),
+	    60, &b), 0);
+	assert_true(b.data[0] == ' ');
+	assert_null(strstr(b.data, "\r\n"));
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -368,6 +405,7 @@ main(void)
 		cmocka_unit_test(test_words_plain),
 		cmocka_unit_test(test_words_multilingual),
 		cmocka_unit_test(test_words_hostile),
+		cmocka_unit_test(test_words_break_at_spaces),
 		cmocka_unit_test(test_qp),
 		cmocka_unit_test(test_qp_random),
 		cmocka_unit_test(test_base64),
