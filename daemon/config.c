@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -605,9 +606,35 @@ config_defaults(void)
 	return cfg;
 }
 
-/* Reads a secret from a file that only its owner may read. */
+static int read_secret_file(const char *file, const char *cfgfile,
+    const char *section, char **out);
+
+/*
+ * Reads a secret from a file that only its owner may read. A relative
+ * path is looked up in $CREDENTIALS_DIRECTORY first, where systemd's
+ * LoadCredential= puts secrets for a DynamicUser service.
+ */
 static int
-read_secret(const char *file, const char *cfgfile, const char *section,
+read_secret(const char *path, const char *cfgfile, const char *section,
+    char **out)
+{
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	char *cpath = NULL;
+	const char *file = path;
+	int rc;
+
+	if (path[0] != '/' && creds != NULL && *creds != '\0') {
+		cpath = xasprintf("%s/%s", creds, path);
+		if (access(cpath, F_OK) == 0)
+			file = cpath;
+	}
+	rc = read_secret_file(file, cfgfile, section, out);
+	free(cpath);
+	return rc;
+}
+
+static int
+read_secret_file(const char *file, const char *cfgfile, const char *section,
     char **out)
 {
 	struct stat st;

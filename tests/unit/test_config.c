@@ -275,6 +275,33 @@ test_secrets_readable_by_others_refused(void **state)
 	free(errors);
 }
 
+/* Under systemd, a relative password_file is found among the service's
+ * credentials (LoadCredential=). */
+static void
+test_secret_from_credentials_directory(void **state)
+{
+	struct config *cfg = NULL;
+	char *errors, creds[512];
+	const char *p;
+
+	(void)state;
+	snprintf(creds, sizeof(creds), "%s/creds", dir);
+	assert_int_equal(mkdir(creds, 0700), 0);
+	write_file("creds/smtp-password", "from-systemd\n", 0400);
+	p = write_file("creds.ini", "[smtp]\nusername = u\n"
+	    "password_file = smtp-password\n", 0644);
+	setenv("CREDENTIALS_DIRECTORY", creds, 1);
+	assert_int_equal(load_capture(p, &cfg, &errors), 0);
+	assert_string_equal(cfg->smtp_password, "from-systemd");
+	config_free(cfg);
+	free(errors);
+	unsetenv("CREDENTIALS_DIRECTORY");
+	/* without it, the relative name is not found */
+	assert_int_equal(load_capture(p, &cfg, &errors), -1);
+	assert_non_null(strstr(errors, "smtp-password"));
+	free(errors);
+}
+
 static void
 test_explicit_missing_file_is_error(void **state)
 {
@@ -378,6 +405,7 @@ main(void)
 		cmocka_unit_test(test_errors_name_file_line_key),
 		cmocka_unit_test(test_syntax_error_line),
 		cmocka_unit_test(test_secrets_readable_by_others_refused),
+		cmocka_unit_test(test_secret_from_credentials_directory),
 		cmocka_unit_test(test_explicit_missing_file_is_error),
 		cmocka_unit_test(test_env_variable),
 		cmocka_unit_test(test_durations),
