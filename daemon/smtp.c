@@ -8,9 +8,21 @@
  *
  * Everything here runs on the thread that calls smtp_run, the callbacks
  * included (the daemon's SQLite and rendering are single-threaded).
- * smtp_run hands a job to an idle connection and waits on a condition
- * variable for results, in slices of STOP_POLL ms so that smtp_stop()
- * from a signal handler, which only sets a flag, is noticed promptly.
+ * smtp_run keeps up to QUEUE_DEPTH jobs per connection handed over (one
+ * being sent, one waiting in the shared queue, see smtpconn.c), so a
+ * connection goes on to its next message the moment it is done with one,
+ * and this thread reports all results that came since it last looked and
+ * refills the queue in one go. It waits on a condition variable for
+ * results, in slices of STOP_POLL ms so that smtp_stop() from a signal
+ * handler, which only sets a flag, is noticed promptly.
+ *
+ * The queue is kept only as deep as the connections while the server is
+ * unproven (no transaction of this run got past AUTH yet) and one message
+ * deep after a failure to connect, so a server that is down costs no more
+ * attempts than before there was a queue. Jobs that a connection refused
+ * to start (the queue on hold) come back here ("pending") and go out
+ * again before next() is asked for more; those still pending when the run
+ * ends (server down, smtp_stop) are reported as not sent.
  *
  * Failures are classified from what the server said: a 5xx to MAIL, RCPT,
  * DATA or after the message is permanent (except 530, "authentication
@@ -32,6 +44,7 @@
 
 #define MAX_INNER_WAIT	5000		/* ms smtp_run sleeps for rate limits */
 #define STOP_POLL	100		/* ms between looks at smtp_stop() */
+#define QUEUE_DEPTH	2		/* jobs handed over per connection */
 
 struct smtp {
 	struct smtp_pool pool;		/* pool.mu etc. valid if sync_ok */
@@ -39,13 +52,16 @@ struct smtp {
 	struct smtpconn *c;
 	int nc;				/* connections */
 	int nrun;			/* threads started */
-	int nbusy;			/* messages in flight */
+	int nbusy;			/* jobs handed over, result not taken */
+	struct smtpjob *spare;		/* jobs to reuse */
+	struct smtpjob *pending;	/* taken back from the queue: first */
+	struct smtpjob **pending_tail;
 
 	char *url;			/* final URL, NULL until EHLO known */
 	CURLU *urlh;			/* kept only while url is NULL */
 	char *host;			/* for log lines */
-	volatile sig_atomic_t stopping;
 	int conn_failures;		/* in a row, connect/AUTH stage */
+	int proven;			/* this run got past AUTH */
 	int logged;			/* kind of the last one logged */
 	struct ratelimit *rl;
 };
@@ -171,14 +187,13 @@ url_part(CURLU *u, CURLUPart what)
 	return r;
 }
 
-/* The mutex, the condition variables and the connections. 0 or -1. */
+/* The queue, its synchronisation and the connections. 0 or -1. */
 static int
 setup_pool(struct smtp *s, const struct smtp_opts *o, int starttls,
     char **errstr)
 {
 	struct smtp_pool *p = &s->pool;
-	pthread_condattr_t ca;
-	int i, ok;
+	int i;
 
 	p->starttls = starttls;
 	p->ca_file = o->ca_file != NULL ? xstrdup(o->ca_file) : NULL;
@@ -186,17 +201,11 @@ setup_pool(struct smtp *s, const struct smtp_opts *o, int starttls,
 	p->password = o->password != NULL ? xstrdup(o->password) : NULL;
 	p->connect_timeout = o->connect_timeout;
 	p->timeout = o->timeout;
-	p->done_tail = &p->done_head;
-	if (pthread_condattr_init(&ca) != 0)
-		goto fail;
-	ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
-	    pthread_cond_init(&p->done_cv, &ca) == 0;
-	pthread_condattr_destroy(&ca);
-	if (!ok)
-		goto fail;
-	if (pthread_mutex_init(&p->mu, NULL) != 0) {
-		pthread_cond_destroy(&p->done_cv);
-		goto fail;
+	s->pending_tail = &s->pending;
+	if (smtp_pool_init(p) == -1) {
+		*errstr = xstrdup("smtp: cannot set up the thread "
+		    "synchronisation");
+		return -1;
 	}
 	s->sync_ok = 1;
 	s->nc = o->connections;
@@ -205,9 +214,6 @@ setup_pool(struct smtp *s, const struct smtp_opts *o, int starttls,
 		if (smtpconn_init(&s->c[i], p, errstr) == -1)
 			return -1;
 	return 0;
-fail:
-	*errstr = xstrdup("smtp: cannot set up the thread synchronisation");
-	return -1;
 }
 
 struct smtp *
@@ -219,6 +225,7 @@ smtp_new(const struct smtp_opts *o, char **errstr)
 
 	*errstr = NULL;
 	s = xcalloc(1, sizeof(*s));
+	s->pending_tail = &s->pending;
 	if (o->url == NULL || (s->urlh = curl_url()) == NULL ||
 	    curl_url_set(s->urlh, CURLUPART_URL, o->url, 0) != CURLUE_OK) {
 		*errstr = xasprintf("smtp url \"%s\" is not a valid URL",
@@ -296,18 +303,25 @@ fail:
 void
 smtp_free(struct smtp *s)
 {
+	struct smtpjob *j;
 	int i;
 
 	if (s == NULL)
 		return;
 	/* All connections close (QUIT) at once, then we wait for them. */
-	for (i = 0; i < s->nc; i++)
-		smtpconn_quit(&s->c[i]);
+	if (s->sync_ok)
+		smtpconn_quit_all(&s->pool);
 	for (i = 0; i < s->nc; i++)
 		smtpconn_free(&s->c[i]);
-	if (s->sync_ok) {
-		pthread_cond_destroy(&s->pool.done_cv);
-		pthread_mutex_destroy(&s->pool.mu);
+	if (s->sync_ok)
+		smtp_pool_destroy(&s->pool);
+	while ((j = s->spare) != NULL) {
+		s->spare = j->next;
+		smtpjob_free(j);
+	}
+	while ((j = s->pending) != NULL) {
+		s->pending = j->next;
+		smtpjob_free(j);
 	}
 	if (s->pool.password != NULL) {
 		explicit_bzero(s->pool.password, strlen(s->pool.password));
@@ -327,7 +341,13 @@ smtp_free(struct smtp *s)
 void
 smtp_stop(struct smtp *s)
 {
-	s->stopping = 1;
+	__atomic_store_n(&s->pool.stopping, 1, __ATOMIC_RELAXED);
+}
+
+static int
+stopping(struct smtp *s)
+{
+	return __atomic_load_n(&s->pool.stopping, __ATOMIC_RELAXED) != 0;
 }
 
 /* ---- the caller's side ---- */
@@ -380,14 +400,46 @@ log_config_error(struct smtp *s, CURLcode rc, int code, const char *text)
 	    hints[kind], text);
 }
 
-/* Hands the message to an idle connection; reports at once if it cannot. */
+/* A job to fill: a spare one, or a new one. */
+static struct smtpjob *
+job_get(struct smtp *s)
+{
+	struct smtpjob *j = s->spare;
+
+	if (j == NULL)
+		return xcalloc(1, sizeof(*j));
+	s->spare = j->next;
+	return j;
+}
+
+/* Empties job j and keeps it for the next message. */
+static void
+job_put(struct smtp *s, struct smtpjob *j)
+{
+	free(j->url);
+	free(j->from);
+	curl_slist_free_all(j->rcpt);
+	j->url = j->from = NULL;
+	j->rcpt = NULL;
+	j->next = s->spare;
+	s->spare = j;
+}
+
+/* Hands a job over to the connections. */
+static void
+hand_over(struct smtp *s, struct smtpjob *j)
+{
+	s->nbusy++;
+	smtpconn_queue(&s->pool, j);
+}
+
+/* Queues the message for the connections; reports at once if it cannot. */
 static void
 start(struct smtp *s, const struct smtp_msg *m, smtp_done_fn done, void *arg)
 {
-	struct smtpconn *c = NULL;
+	struct smtpjob *j;
 	const char *dom;
 	char *url = NULL;
-	int i;
 
 	if (m->envelope_from == NULL ||
 	    (m->envelope_from[0] != '\0' && !addr_ok(m->envelope_from))) {
@@ -411,87 +463,86 @@ start(struct smtp *s, const struct smtp_msg *m, smtp_done_fn done, void *arg)
 	}
 	if (s->url != NULL)
 		url = xstrdup(s->url);
-	for (i = 0; i < s->nc && c == NULL; i++)
-		if (s->c[i].started && !s->c[i].busy)
-			c = &s->c[i];
-	if (url == NULL || c == NULL) {	/* c: smtp_run made sure */
-		free(url);
+	if (url == NULL) {
 		report(done, arg, m->cookie, SMTP_TEMPFAIL, 0,
-		    SMTP_STAGE_CONNECT, c == NULL ? "no idle connection" :
-		    "cannot build the smtp URL", 0);
+		    SMTP_STAGE_CONNECT, "cannot build the smtp URL", 0);
 		return;
 	}
-	smtpconn_job_free(c);
-	c->url = url;
-	c->from = xstrdup(m->envelope_from[0] != '\0' ? m->envelope_from :
+	j = job_get(s);
+	j->url = url;
+	j->from = xstrdup(m->envelope_from[0] != '\0' ? m->envelope_from :
 	    "<>");
-	if ((c->rcpt = curl_slist_append(NULL, m->rcpt)) == NULL)
+	if ((j->rcpt = curl_slist_append(NULL, m->rcpt)) == NULL)
 		fatalx("smtp: out of memory");
-	c->data = m->data != NULL ? m->data : "";
-	c->len = m->data != NULL ? m->len : 0;
-	c->cookie = m->cookie;
-	c->busy = 1;
-	s->nbusy++;
+	j->data = m->data != NULL ? m->data : "";
+	j->len = m->data != NULL ? m->len : 0;
+	j->cookie = m->cookie;
 	ratelimit_note(s->rl);
-	smtpconn_give(c);
+	hand_over(s, j);
 }
 
 /* A transaction ended: classify it and report it. */
 static void
-finish(struct smtp *s, struct smtpconn *c, smtp_done_fn done, void *arg)
+finish(struct smtp *s, struct smtpjob *j, smtp_done_fn done, void *arg)
 {
+	struct smtp_outcome *o = &j->out;
 	enum smtp_status st;
-	int code = 0, newconn = c->nconn > 0;
+	int code = 0, newconn = o->nconn > 0;
 	size_t n;
 	char *text;
 
-	c->busy = 0;
 	s->nbusy--;
-	if (c->rc == CURLE_OK) {
+	if (o->rc == CURLE_OK) {
 		s->conn_failures = 0;
+		s->proven = 1;
 		s->logged = 0;
-		code = c->reply_final ? c->reply_code : (int)c->resp;
-		report(done, arg, c->cookie, SMTP_SENT, code, c->stage,
-		    c->replylen > 0 ? c->reply : "sent", newconn);
+		code = o->reply_final ? o->reply_code : (int)o->resp;
+		report(done, arg, j->cookie, SMTP_SENT, code, o->stage,
+		    o->replylen > 0 ? o->reply : "sent", newconn);
+		job_put(s, j);
 		return;
 	}
 	/* Did a reply refuse the message, or did something else fail? */
-	if (c->reply_final && c->reply_code >= 400)
-		code = c->reply_code;
-	else if (c->resp >= 400 && c->resp < 600)
-		code = (int)c->resp;
-	if (code != 0 && c->replylen > 0)
-		text = xstrdup(c->reply);
+	if (o->reply_final && o->reply_code >= 400)
+		code = o->reply_code;
+	else if (o->resp >= 400 && o->resp < 600)
+		code = (int)o->resp;
+	if (code != 0 && o->replylen > 0)
+		text = xstrdup(o->reply);
 	else {
-		n = strlen(c->errbuf);
-		while (n > 0 && (c->errbuf[n - 1] == '\n' ||
-		    c->errbuf[n - 1] == '\r'))
-			c->errbuf[--n] = '\0';
-		text = xasprintf("%s%s%s", curl_easy_strerror(c->rc),
-		    n > 0 ? ": " : "", c->errbuf);
+		n = strlen(o->errbuf);
+		while (n > 0 && (o->errbuf[n - 1] == '\n' ||
+		    o->errbuf[n - 1] == '\r'))
+			o->errbuf[--n] = '\0';
+		text = xasprintf("%s%s%s", curl_easy_strerror(o->rc),
+		    n > 0 ? ": " : "", o->errbuf);
 	}
 	st = SMTP_TEMPFAIL;
-	if (code / 100 == 5 && code != 530 && c->stage >= SMTP_STAGE_MAIL)
+	if (code / 100 == 5 && code != 530 && o->stage >= SMTP_STAGE_MAIL)
 		st = SMTP_PERMFAIL;
-	if (c->stage <= SMTP_STAGE_AUTH)
+	if (o->stage <= SMTP_STAGE_AUTH)
 		s->conn_failures++;
 	else {
 		s->conn_failures = 0;
+		s->proven = 1;
 		if (code != 530)
 			s->logged = 0;
 	}
-	log_config_error(s, c->rc, code, text);
-	report(done, arg, c->cookie, st, code, c->stage, text, newconn);
+	log_config_error(s, o->rc, code, text);
+	report(done, arg, j->cookie, st, code, o->stage, text, newconn);
 	free(text);
+	job_put(s, j);
 }
 
-/* Waits up to ms for results (not at all if there are some) and reports
- * them; returns how many. */
+/*
+ * Waits up to ms for results (not at all if there are some), reports them
+ * all and returns how many. A queue on hold is taken back (pending).
+ */
 static int
 collect(struct smtp *s, long ms, smtp_done_fn done, void *arg)
 {
 	struct smtp_pool *p = &s->pool;
-	struct smtpconn *list, *c;
+	struct smtpjob *list, *j;
 	struct timespec ts;
 	int n = 0;
 
@@ -504,18 +555,57 @@ collect(struct smtp *s, long ms, smtp_done_fn done, void *arg)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
+		p->caller_waits = 1;
 		(void)pthread_cond_timedwait(&p->done_cv, &p->mu, &ts);
+		p->caller_waits = 0;
 	}
 	list = p->done_head;
 	p->done_head = NULL;
 	p->done_tail = &p->done_head;
+	if (p->hold) {
+		if (p->q_head != NULL) {
+			*s->pending_tail = p->q_head;
+			s->pending_tail = p->q_tail;
+			s->nbusy -= p->nqueued;
+		}
+		p->q_head = NULL;
+		p->q_tail = &p->q_head;
+		p->nqueued = 0;
+		p->hold = 0;
+	}
 	pthread_mutex_unlock(&p->mu);
-	while ((c = list) != NULL) {
-		list = c->done_next;
-		finish(s, c, done, arg);
+	while ((j = list) != NULL) {
+		list = j->next;
+		finish(s, j, done, arg);
 		n++;
 	}
 	return n;
+}
+
+/* Reports the jobs taken back and not handed over again as not sent. */
+static void
+drop_pending(struct smtp *s, const char *why, smtp_done_fn done, void *arg)
+{
+	struct smtpjob *j;
+
+	while ((j = s->pending) != NULL) {
+		if ((s->pending = j->next) == NULL)
+			s->pending_tail = &s->pending;
+		report(done, arg, j->cookie, SMTP_TEMPFAIL, 0,
+		    SMTP_STAGE_CONNECT, why, 0);
+		job_put(s, j);
+	}
+}
+
+/* How many jobs may be handed over now. */
+static int
+room(const struct smtp *s)
+{
+	/* After a failure to connect, one message at a time until one
+	 * gets through or the server counts as down. */
+	if (s->conn_failures > 0)
+		return 1;
+	return s->proven ? s->nrun * QUEUE_DEPTH : s->nrun;
 }
 
 /* Starts the connections' threads not running yet. 0 if at least one
@@ -544,26 +634,33 @@ int
 smtp_run(struct smtp *s, smtp_next_fn next, smtp_done_fn done, void *arg)
 {
 	struct smtp_msg m;
+	struct smtpjob *j;
 	long wait, tmo;
 	int want = 1, down = 0, limited = 0;
 
 	s->conn_failures = 0;	/* each run tries the server afresh */
-	if (s->stopping)
+	s->proven = 0;
+	if (stopping(s))
 		return SMTP_RUN_STOPPED;
 	if (start_threads(s) == -1)
 		return -1;
 	for (;;) {
-		if (s->stopping)
+		if (stopping(s))
 			want = 0;
 		if (s->conn_failures >= s->nrun && want) {
 			want = 0;
 			down = 1;
 		}
-		/* After a failure to connect, one message at a time until
-		 * one gets through or the server counts as down. */
 		wait = 0;
-		while (want && s->nbusy < s->nrun &&
-		    (s->conn_failures == 0 || s->nbusy == 0)) {
+		while (want && s->nbusy < room(s)) {
+			if ((j = s->pending) != NULL) {
+				/* Counted against the rate when first
+				 * handed over. */
+				if ((s->pending = j->next) == NULL)
+					s->pending_tail = &s->pending;
+				hand_over(s, j);
+				continue;
+			}
 			if ((wait = ratelimit_wait_ms(s->rl)) > 0)
 				break;
 			memset(&m, 0, sizeof(m));
@@ -572,7 +669,7 @@ smtp_run(struct smtp *s, smtp_next_fn next, smtp_done_fn done, void *arg)
 				break;
 			}
 			start(s, &m, done, arg);
-			if (s->stopping)
+			if (stopping(s))
 				want = 0;
 		}
 		if (s->nbusy == 0) {
@@ -589,8 +686,13 @@ smtp_run(struct smtp *s, smtp_next_fn next, smtp_done_fn done, void *arg)
 		if (collect(s, tmo, done, arg) > 0 && !down)
 			want = 1;
 	}
-	if (s->stopping)
+	/* Taken back and not handed over again: only when the run ends
+	 * early. Every message next() gave gets its done() all the same. */
+	if (stopping(s)) {
+		drop_pending(s, "not sent (stopping)", done, arg);
 		return SMTP_RUN_STOPPED;
+	}
+	drop_pending(s, "not sent (server down)", done, arg);
 	if (down)
 		return SMTP_RUN_SERVER_DOWN;
 	return limited ? SMTP_RUN_RATE_LIMITED : SMTP_RUN_DONE;

@@ -6,9 +6,12 @@
  * connections open and send message after message over each of them. Each
  * connection is a thread of its own (one curl easy handle each), so a
  * server that takes its time to accept a message, or stalls on one
- * connection, does not hold up the others. Messages are pulled one at a
- * time from the caller (smtp_next_fn), so memory stays flat however long
- * the queue is, and every outcome is pushed back (smtp_done_fn). Both
+ * connection, does not hold up the others. Messages are pulled from the
+ * caller (smtp_next_fn) only to keep a short queue shared by the
+ * connections filled (at most two messages per connection handed over:
+ * one being sent, one waiting for the first connection to be free), so
+ * memory stays flat however long the caller's queue is, and every outcome
+ * is pushed back (smtp_done_fn). Both
  * callbacks run on the thread that calls smtp_run, never on another: the
  * caller needs no locking. A connection whose transaction failed is
  * closed, never used for the next message.
@@ -53,6 +56,8 @@ struct smtp_opts {
 	int connections;	/* 1..SMTP_MAX_CONNECTIONS */
 	long connect_timeout;	/* seconds: TCP + TLS + greeting + EHLO + AUTH */
 	long timeout;		/* seconds: whole transaction of one message */
+	/* Both limits count a message when it is handed over to the
+	 * connections, which may be a moment before it goes out. */
 	double rate_per_second;	/* messages started per second; 0: no limit */
 	long rate_per_hour;	/* messages started in any 3600 s; 0: no limit */
 };
@@ -96,9 +101,11 @@ struct smtp_result {
 
 /*
  * Fills *m with the next message to send and returns 1, or returns 0 when
- * no message is due now. Called only when a connection is free and the
- * rate limits allow a message. m->data must stay valid and unchanged until
- * smtp_done_fn reports m->cookie (typically the callee frees it there).
+ * no message is due now. Called only when the connections' queue has room
+ * (up to two messages per connection are handed over at a time, fewer
+ * while the server is not known to be reachable) and the rate limits allow
+ * a message. m->data must stay valid and unchanged until smtp_done_fn
+ * reports m->cookie (typically the callee frees it there).
  */
 typedef int (*smtp_next_fn)(void *arg, struct smtp_msg *m);
 
@@ -135,7 +142,11 @@ void smtp_seed_hour(struct smtp *s, const time_t *times, size_t n);
 #define SMTP_RUN_SERVER_DOWN	2	/* as many failures before MAIL FROM
 					   (connect, TLS, greeting, AUTH) in a
 					   row as there are connections: the
-					   rest stays queued; back off */
+					   rest stays with the caller; back
+					   off. Messages already handed over
+					   but not tried are reported
+					   SMTP_TEMPFAIL, code 0, stage
+					   connect, "not sent (server down)" */
 #define SMTP_RUN_RATE_LIMITED	3	/* nothing in flight and the limits allow
 					   no message for a while: see
 					   smtp_rate_wait_ms() */
@@ -145,11 +156,17 @@ void smtp_seed_hour(struct smtp *s, const time_t *times, size_t n);
  * connections at once, within the rate limits. Short waits for the rate
  * limits (up to 5 s) happen inside; longer ones end the call with
  * SMTP_RUN_RATE_LIMITED so the caller's loop can sleep on all its work.
- * After a failure to connect, messages go one at a time until one gets
- * through. Connections stay open between calls (until smtp_free, or until
- * the server or libcurl's idle limit closes them). The first call starts
- * the connections' threads (all signals blocked in them, so signals reach
- * the calling thread); callbacks run on the calling thread only.
+ * A connection that is done with a message starts the next one waiting in
+ * the queue at once. Until a message of this call gets past AUTH the queue
+ * holds no more than one message per connection, and after a failure to
+ * connect messages go one at a time until one gets through, so a server
+ * that is down costs each call at most `connections` connection attempts,
+ * as without a queue (messages queued behind a refused connection are not
+ * tried: see SMTP_RUN_SERVER_DOWN). Connections stay open between calls
+ * (until smtp_free, or until the server or libcurl's idle limit closes
+ * them). The first call starts the connections' threads (all signals
+ * blocked in them, so signals reach the calling thread); callbacks run on
+ * the calling thread only.
  * Returns one of SMTP_RUN_*, or -1 if not one thread could be started
  * (logged; no message was taken).
  * Not reentrant: do not call smtp_run or smtp_free from the callbacks.
@@ -164,10 +181,16 @@ long smtp_rate_wait_ms(struct smtp *s);
 
 /*
  * Asks smtp_run to take no new messages and to return SMTP_RUN_STOPPED once
- * the ones in flight are done (smtp_run notices within 0.1 s). Sticky:
- * later smtp_run calls return at once. Only stores a volatile sig_atomic_t,
- * so it is safe from the callbacks and from a signal handler (SIGTERM:
- * finish in-flight messages, then exit).
+ * the ones in flight are done (smtp_run notices within 0.1 s). In flight
+ * means handed over: the one each connection is sending and those waiting
+ * in the queue (at most one per connection), which healthy connections
+ * still send; a connection whose transaction fails after the stop starts
+ * no more, and messages left in the queue then are reported SMTP_TEMPFAIL,
+ * code 0, stage connect, "not sent (stopping)" (the caller defers them
+ * like any temporary failure). Sticky: later smtp_run calls return at
+ * once. Only stores a lock-free atomic int, so it is safe from the
+ * callbacks, from any thread and from a signal handler (SIGTERM: finish
+ * in-flight messages, then exit).
  */
 void smtp_stop(struct smtp *s);
 

@@ -275,6 +275,8 @@ struct queue {
 	size_t n, next, ndone;
 	double t0;
 	size_t stop_after;	/* smtp_stop() after this many results */
+	/* Called at the end of each done(), on the caller's thread. */
+	void (*hook)(struct queue *q, struct tmsg *t);
 };
 
 static int
@@ -311,6 +313,8 @@ q_done(void *arg, void *cookie, const struct smtp_result *r)
 	q->ndone++;
 	if (q->stop_after > 0 && q->ndone == q->stop_after)
 		smtp_stop(q->s);
+	if (q->hook != NULL)
+		q->hook(q, t);
 }
 
 static struct server plain, tls, tlsimpl;
@@ -332,9 +336,11 @@ opts_for(const struct server *sv, const char *host)
 	return o;
 }
 
-/* Sends n messages through a new handle; returns smtp_run's result. */
+/* Sends n messages through a new handle, calling hook (unless NULL) in
+ * each done(); returns smtp_run's result. */
 static int
-send_all(const struct smtp_opts *o, struct tmsg *m, size_t n)
+send_hooked(const struct smtp_opts *o, struct tmsg *m, size_t n,
+    void (*hook)(struct queue *, struct tmsg *))
 {
 	struct queue q;
 	char *err = NULL;
@@ -344,6 +350,7 @@ send_all(const struct smtp_opts *o, struct tmsg *m, size_t n)
 	memset(&q, 0, sizeof(q));
 	q.m = m;
 	q.n = n;
+	q.hook = hook;
 	q.s = smtp_new(o, &err);
 	if (q.s == NULL)
 		fail_msg("smtp_new: %s", err);
@@ -353,6 +360,26 @@ send_all(const struct smtp_opts *o, struct tmsg *m, size_t n)
 	for (i = 0; i < n; i++)
 		assert_true(m[i].done);
 	return r;
+}
+
+static int
+send_all(const struct smtp_opts *o, struct tmsg *m, size_t n)
+{
+	return send_hooked(o, m, n, NULL);
+}
+
+/* 1 when n messages for rcpt are stored within ms, else 0. */
+static int
+wait_stored(const struct server *sv, const char *rcpt, int n, int ms)
+{
+	double end = now_s() + ms / 1000.0;
+
+	while (stored(sv, rcpt, NULL) < n) {
+		if (now_s() > end)
+			return 0;
+		usleep(5000);
+	}
+	return 1;
 }
 
 #define MSG "From: Rundbrief <news@example.org>\r\n" \
@@ -954,21 +981,27 @@ test_stop_finishes_in_flight(void **state)
 	struct queue q;
 	char *err;
 	size_t i;
+	int before;
 
 	(void)state;
 	for (i = 0; i < 20; i++)
 		m[i] = (struct tmsg)T("a@example.org", "stop@example.net", MSG "s\r\n");
 	o.connections = 2;
+	before = stored(&plain, "stop@example.net", NULL);
 	memset(&q, 0, sizeof(q));
 	q.m = m;
 	q.n = 20;
 	q.stop_after = 3;
 	assert_non_null(q.s = smtp_new(&o, &err));
 	assert_int_equal(smtp_run(q.s, q_next, q_done, &q), SMTP_RUN_STOPPED);
-	assert_in_range(q.next, 3, 4);	/* 3 done + at most 1 in flight */
+	/* 3 done + at most 2 per connection handed over (the one being
+	 * sent and the one queued), which healthy connections still send. */
+	assert_in_range(q.next, 3, 3 + 2 * 2);
 	assert_int_equal(q.ndone, q.next);
 	for (i = 0; i < q.next; i++)
 		expect(&m[i], SMTP_SENT, 250, SMTP_STAGE_BODY);
+	assert_int_equal(stored(&plain, "stop@example.net", NULL) - before,
+	    (int)q.next);
 	/* Sticky: no more messages are taken. */
 	assert_int_equal(smtp_run(q.s, q_next, q_done, &q), SMTP_RUN_STOPPED);
 	assert_int_equal(q.ndone, q.next);
@@ -1016,6 +1049,160 @@ test_stop_from_signal(void **state)
 	assert_int_equal(q.ndone, q.next);
 	smtp_free(q.s);
 	signal(SIGALRM, SIG_DFL);
+}
+
+/*
+ * A message that failed after smtp_stop() leaves the connection, and the
+ * message queued behind it is not started: it is reported not sent.
+ */
+static void
+test_stop_leaves_queued_behind_failure(void **state)
+{
+	struct tmsg m[] = {
+		T("a@example.org", "stopq0@example.net", MSG "0\r\n"),
+		T("a@example.org", "hang@example.net", MSG "h\r\n"),
+		T("a@example.org", "stopq2@example.net", MSG "2\r\n"),
+		T("a@example.org", "stopq3@example.net", MSG "3\r\n"),
+	};
+	struct smtp_opts o = opts_for(&plain, "127.0.0.1");
+	struct itimerval it = { { 0, 0 }, { 0, 400000 } };
+	struct sigaction sa;
+	struct queue q;
+	char *err;
+
+	(void)state;
+	o.timeout = 1;
+	memset(&q, 0, sizeof(q));
+	q.m = m;
+	q.n = 4;
+	assert_non_null(q.s = alarm_target = smtp_new(&o, &err));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	q.t0 = now_s();
+	/* m[1] hangs at RCPT until the timeout (1 s); m[2] waits behind it
+	 * in the queue; the stop comes at 0.4 s. */
+	setitimer(ITIMER_REAL, &it, NULL);
+	assert_int_equal(smtp_run(q.s, q_next, q_done, &q), SMTP_RUN_STOPPED);
+	smtp_free(q.s);
+	signal(SIGALRM, SIG_DFL);
+	assert_int_equal(q.next, 3);
+	assert_int_equal(q.ndone, 3);
+	expect(&m[0], SMTP_SENT, 250, SMTP_STAGE_BODY);
+	expect(&m[1], SMTP_TEMPFAIL, 0, SMTP_STAGE_RCPT);
+	expect(&m[2], SMTP_TEMPFAIL, 0, SMTP_STAGE_CONNECT);
+	assert_string_equal(m[2].text, "not sent (stopping)");
+	assert_int_equal(m[2].r.new_connection, 0);
+	assert_true(m[2].at >= 0.9);
+	assert_int_equal(stored(&plain, "stopq2@example.net", NULL), 0);
+}
+
+static int next_during_done;
+
+static void
+hook_next_during_done(struct queue *q, struct tmsg *t)
+{
+	/* While the caller is still busy with the result of the second
+	 * message, the connection goes on with the third, queued. */
+	if (t == &q->m[1])
+		next_during_done = wait_stored(&plain, q->m[2].rcpt, 1, 3000);
+}
+
+/*
+ * A connection starts its next message as soon as it is done with one,
+ * without waiting for the caller to take the result and hand it another.
+ */
+static void
+test_next_message_while_caller_busy(void **state)
+{
+	struct tmsg m[] = {
+		T("a@example.org", "busy0@example.net", MSG "0\r\n"),
+		T("a@example.org", "busy1@example.net", MSG "1\r\n"),
+		T("a@example.org", "busy2@example.net", MSG "2\r\n"),
+		T("a@example.org", "busy3@example.net", MSG "3\r\n"),
+	};
+	struct smtp_opts o = opts_for(&plain, "127.0.0.1");
+	int i;
+
+	(void)state;
+	next_during_done = 0;
+	assert_int_equal(send_hooked(&o, m, 4, hook_next_during_done),
+	    SMTP_RUN_DONE);
+	for (i = 0; i < 4; i++)
+		expect(&m[i], SMTP_SENT, 250, SMTP_STAGE_BODY);
+	assert_true(next_during_done);
+	/* One connection for all: the queue changes nothing on the wire. */
+	assert_int_equal(m[2].r.new_connection, 0);
+	assert_int_equal(m[3].r.new_connection, 0);
+	assert_int_equal(stored(&plain, "busy3@example.net", NULL), 1);
+}
+
+static struct server refusing;
+
+static void
+hook_refuse_next_connection(struct queue *q, struct tmsg *t)
+{
+	char *p;
+	FILE *f;
+
+	if (t != &q->m[0])
+		return;
+	/* The server refuses the next connection, and closes the idle one
+	 * (after 0.3 s) while we are busy here. */
+	p = xasprintf("%s/greet", refusing.store);
+	assert_non_null(f = fopen(p, "w"));
+	fputs("421 4.3.2 Too busy, come back later\n", f);
+	fclose(f);
+	free(p);
+	usleep(800000);
+}
+
+/*
+ * Messages queued behind a connection that was refused are not tried on
+ * another: the run ends SERVER_DOWN and reports them not sent; the rest
+ * stays with the caller.
+ */
+static void
+test_queued_behind_refused_connection(void **state)
+{
+	struct tmsg m[] = {
+		T("a@example.org", "ref0@example.net", MSG "0\r\n"),
+		T("a@example.org", "ref1@example.net", MSG "1\r\n"),
+		T("a@example.org", "ref2@example.net", MSG "2\r\n"),
+		T("a@example.org", "ref3@example.net", MSG "3\r\n"),
+	};
+	struct smtp_opts o;
+	struct queue q;
+	char *err;
+
+	(void)state;
+	assert_int_equal(server_start(&refusing, "refuse", "--idle-timeout",
+	    "0.3", NULL), 0);
+	o = opts_for(&refusing, "127.0.0.1");
+	memset(&q, 0, sizeof(q));
+	q.m = m;
+	q.n = 4;
+	q.hook = hook_refuse_next_connection;
+	assert_non_null(q.s = smtp_new(&o, &err));
+	assert_int_equal(smtp_run(q.s, q_next, q_done, &q),
+	    SMTP_RUN_SERVER_DOWN);
+	assert_int_equal(q.next, 3);	/* the fourth stays queued */
+	assert_int_equal(q.ndone, 3);
+	expect(&m[0], SMTP_SENT, 250, SMTP_STAGE_BODY);
+	expect(&m[1], SMTP_TEMPFAIL, 421, SMTP_STAGE_CONNECT);
+	expect(&m[2], SMTP_TEMPFAIL, 0, SMTP_STAGE_CONNECT);
+	assert_string_equal(m[2].text, "not sent (server down)");
+	assert_int_equal(stored(&refusing, "ref2@example.net", NULL), 0);
+	/* The next run tries again and gets through (greet was consumed). */
+	m[2].done = 0;
+	q.next = 2;
+	q.hook = NULL;
+	assert_int_equal(smtp_run(q.s, q_next, q_done, &q), SMTP_RUN_DONE);
+	expect(&m[2], SMTP_SENT, 250, SMTP_STAGE_BODY);
+	expect(&m[3], SMTP_SENT, 250, SMTP_STAGE_BODY);
+	smtp_free(q.s);
+	assert_int_equal(server_connections(&refusing), 3);
+	server_stop(&refusing);
 }
 
 static void
@@ -1327,6 +1514,9 @@ main(void)
 		cmocka_unit_test(test_rate_per_hour_seeded),
 		cmocka_unit_test(test_stop_finishes_in_flight),
 		cmocka_unit_test(test_stop_from_signal),
+		cmocka_unit_test(test_stop_leaves_queued_behind_failure),
+		cmocka_unit_test(test_next_message_while_caller_busy),
+		cmocka_unit_test(test_queued_behind_refused_connection),
 		cmocka_unit_test(test_options_checked),
 	};
 	const struct CMUnitTest tls_tests[] = {
