@@ -267,8 +267,8 @@ html_filter(const char *h, size_t n, struct buf *out)
  * that ends with a newline (which changes no Markdown) followed by zero
  * padding; *n gets the length to parse. Caller frees.
  */
-static char *
-md4c_input(const char *src, size_t len, size_t *n)
+char *
+md_padded_copy(const char *src, size_t len, size_t *n)
 {
 	char *p = xcalloc(1, len + 1 + MD4C_PAD);
 
@@ -290,7 +290,7 @@ md_to_html(const char *src, size_t len, struct buf *out)
 
 	if (len >= UINT_MAX - 1 || !utf8_valid(src, len))
 		return -1;
-	in = md4c_input(src, len, &n);
+	in = md_padded_copy(src, len, &n);
 	buf_init(&raw);
 	buf_init(&clean);
 	rc = md_html(in, (MD_SIZE)n, html_collect, &raw, MD_HTML_FLAGS,

@@ -64,6 +64,14 @@ int md_to_html(const char *src, size_t len, struct buf *out);
  * Returns 0, or -1 if src is not valid UTF-8 or md4c fails; on -1 out is
  * left as it was.
  */
+/*
+ * A copy of src[0..len) for md4c 0.4.8 (which reads past the end of an
+ * input that does not end with a newline): it ends with a newline and
+ * zero padding; *n gets the length to parse. Caller frees. For the two
+ * renderers.
+ */
+char *md_padded_copy(const char *src, size_t len, size_t *n);
+
 int md_to_text(const char *src, size_t len, size_t width, struct buf *out);
 
 /*

@@ -24,7 +24,6 @@
 #define MIN_AVAIL	20	/* characters per line kept when nested deep */
 #define MAX_PREFIX	40	/* deeper nesting is not indented further */
 #define UTF8_BOM	"\xef\xbb\xbf"
-#define MD4C_PAD	64	/* zero bytes after md4c's input */
 
 /* ---- UTF-8 ---- */
 
@@ -763,25 +762,6 @@ t_text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE n, void *arg)
 	return 0;
 }
 
-/*
- * As in markdown.c: md4c 0.4.8 (Debian's) reads past the end of an input
- * that does not end with a newline, and more near permissive autolinks.
- * It is given a copy that ends with a newline (which changes no Markdown)
- * followed by zero padding; *n gets the length to parse. Caller frees.
- */
-static char *
-md4c_input(const char *src, size_t len, size_t *n)
-{
-	char *p = xcalloc(1, len + 1 + MD4C_PAD);
-
-	if (len > 0)
-		memcpy(p, src, len);
-	*n = len;
-	if (len == 0 || src[len - 1] != '\n')
-		p[(*n)++] = '\n';
-	return p;
-}
-
 int
 md_to_text(const char *src, size_t len, size_t width, struct buf *out)
 {
@@ -810,7 +790,7 @@ md_to_text(const char *src, size_t len, size_t width, struct buf *out)
 	r.base = out->len;
 	r.width = width == 0 ? SIZE_MAX : width;
 	buf_init(&r.inl);
-	in = md4c_input(src, len, &n);
+	in = md_padded_copy(src, len, &n);
 	rc = md_parse(in, (MD_SIZE)n, &p, &r);
 	free(in);
 	if (rc != 0 && out->data != NULL) {

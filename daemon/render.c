@@ -244,6 +244,33 @@ reply_address(const struct config *cfg)
 	return cfg->organizer_email;
 }
 
+/*
+ * The ways to act on a mail by link or by reply: url (base_url/path/TOKEN,
+ * "" without a base_url), mailto, address and subject (word TOKEN).
+ */
+static void
+links_tv(struct tv *o, const struct config *cfg, const char *path,
+    const char *word, const char *token)
+{
+	size_t n = cfg->base_url ? strlen(cfg->base_url) : 0;
+	char *t;
+
+	if (cfg->base_url != NULL) {
+		t = xasprintf("%s%s%s/%s", cfg->base_url,
+		    n && cfg->base_url[n - 1] == '/' ? "" : "/", path, token);
+		tv_set_str(o, "url", t);
+		free(t);
+	} else
+		tv_set_str(o, "url", "");
+	t = mailto(reply_address(cfg), word, token);
+	tv_set_str(o, "mailto", t);
+	free(t);
+	tv_set_str(o, "address", reply_address(cfg));
+	t = xasprintf("%s %s", word, token);
+	tv_set_str(o, "subject", t);
+	free(t);
+}
+
 /* Values every mail has, for subscriber s in language lang. */
 static struct tv *
 person_tv(struct render *r, const char *lang, const struct subscriber *s)
@@ -264,35 +291,9 @@ person_tv(struct render *r, const char *lang, const struct subscriber *s)
 	} else
 		tv_set_str(o, "salutation", w->hello);
 
-	if (cfg->base_url != NULL) {
-		size_t n = strlen(cfg->base_url);
-		t = xasprintf("%s%sunsubscribe/%s", cfg->base_url,
-		    n && cfg->base_url[n - 1] == '/' ? "" : "/", s->token);
-		tv_set_str(un, "url", t);
-		free(t);
-		t = xasprintf("%s%sconfirm/%s", cfg->base_url,
-		    n && cfg->base_url[n - 1] == '/' ? "" : "/", s->token);
-		tv_set_str(cf, "url", t);
-		free(t);
-	} else {
-		tv_set_str(un, "url", "");
-		tv_set_str(cf, "url", "");
-	}
-	t = mailto(reply_address(cfg), w->unsubscribe_subject, s->token);
-	tv_set_str(un, "mailto", t);
-	free(t);
-	tv_set_str(un, "address", reply_address(cfg));
-	t = xasprintf("%s %s", w->unsubscribe_subject, s->token);
-	tv_set_str(un, "subject", t);
-	free(t);
+	links_tv(un, cfg, "unsubscribe", w->unsubscribe_subject, s->token);
 	tv_set(o, "unsubscribe", un);
-	t = mailto(reply_address(cfg), w->confirm_subject, s->token);
-	tv_set_str(cf, "mailto", t);
-	free(t);
-	tv_set_str(cf, "address", reply_address(cfg));
-	t = xasprintf("%s %s", w->confirm_subject, s->token);
-	tv_set_str(cf, "subject", t);
-	free(t);
+	links_tv(cf, cfg, "confirm", w->confirm_subject, s->token);
 	tv_set(o, "confirm", cf);
 	return o;
 }
