@@ -65,7 +65,7 @@ $(BUILD)/rundbrief: $(BUILD)/obj/rundbrief.o $(BUILD)/librundbrief.a
 $(BUILD)/rundbriefd: $(BUILD)/obj/rundbriefd.o $(BUILD)/librundbrief.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librundbrief.a $(HEADERS) | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librundbrief.a $(HEADERS) $(wildcard tests/unit/*.h) | $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_CFLAGS) -Wno-unused-function -o $@ $< \
 		$(LDFLAGS) $(BUILD)/librundbrief.a $(TEST_LIBS) $(LDLIBS)
 
