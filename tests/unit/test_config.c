@@ -16,7 +16,8 @@
 #include "ical.h"
 #include "util.h"
 
-static char dir[] = "/tmp/rundbrief-test-config-XXXXXX";
+#include "tmpdir.h"
+
 
 /* Writes text to dir/name with mode; returns the path (static buffer). */
 static const char *
@@ -378,24 +379,6 @@ test_email_validation(void **state)
 	assert_false(config_valid_email("jürgen@example.org"));
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[600];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ical_cleanup();
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 int
 main(void)
 {
@@ -412,5 +395,6 @@ main(void)
 		cmocka_unit_test(test_email_validation),
 	};
 
-	return cmocka_run_group_tests_name("config", tests, setup, teardown);
+	return cmocka_run_group_tests_name("config", tests, tmpdir_setup,
+	    tmpdir_teardown);
 }

@@ -23,7 +23,8 @@
 #include "tmplset.h"
 #include "util.h"
 
-static char dir[] = "/tmp/rundbrief-test-render-XXXXXX";
+#include "tmpdir.h"
+
 
 static void
 put(const char *rel, const char *text)
@@ -428,24 +429,6 @@ test_event_mails(void **state)
 	config_free(cfg);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[600];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ical_cleanup();
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 int
 main(void)
 {
@@ -458,5 +441,6 @@ main(void)
 		cmocka_unit_test(test_event_mails),
 	};
 
-	return cmocka_run_group_tests_name("render", tests, setup, teardown);
+	return cmocka_run_group_tests_name("render", tests, tmpdir_setup,
+	    tmpdir_teardown);
 }

@@ -17,7 +17,8 @@
 #include "subscriber.h"
 #include "util.h"
 
-static char dir[] = "/tmp/rundbrief-test-store-XXXXXX";
+#include "tmpdir.h"
+
 
 static struct db *
 fresh_db(const char *name)
@@ -497,24 +498,6 @@ test_events_invalid_input(void **state)
 	db_close(db);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[600];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ical_cleanup();
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 int
 main(void)
 {
@@ -531,5 +514,6 @@ main(void)
 		cmocka_unit_test(test_events_invalid_input),
 	};
 
-	return cmocka_run_group_tests_name("store", tests, setup, teardown);
+	return cmocka_run_group_tests_name("store", tests, tmpdir_setup,
+	    tmpdir_teardown);
 }
