@@ -34,7 +34,7 @@ static const char event_usage[] =
     "deadline, other. Dates are local time in the configured time zone;\n"
     "all-day events take 'YYYY-MM-DD' (the end date is inclusive). Without\n"
     "--district an event is county-wide. New events are drafts until\n"
-    "published.\n"
+    "published. A new --start without --end keeps the event's length.\n"
     "\n"
     "Publishing queues a calendar invitation for the active subscribers of\n"
     "the event's district (everyone for county-wide events). When the date,\n"
