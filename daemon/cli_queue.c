@@ -17,6 +17,7 @@
 #include "mailing.h"
 #include "newsletter.h"
 #include "outbox.h"
+#include "senderlock.h"
 #include "util.h"
 
 static const char newsletter_usage[] =
@@ -230,10 +231,28 @@ cmd_run(struct cli *c)
 	struct sigaction sa;
 	char *err = NULL;
 	long recovered;
-	int rc;
+	pid_t holder;
+	int rc, lock;
 
 	if ((rc = cli_db(c)) != 0)
 		return rc;
+	lock = senderlock_take(c->cfg->database, &holder, &err);
+	if (lock == -1) {
+		if (holder > 0)
+			cli_err("the daemon or another 'queue run' (pid %ld) is "
+			    "sending from this database; it sends what is "
+			    "queued by itself", (long)holder);
+		else
+			cli_err("another process is sending from this "
+			    "database; it sends what is queued by itself");
+		return EX_TEMPFAIL;
+	}
+	if (lock < 0) {
+		cli_err("%s", err);
+		free(err);
+		return EX_CANTCREAT;
+	}
+	/* we are the only sender: rows left in sending are orphans */
 	if (outbox_recover(c->db, &recovered) == 0 && recovered > 0)
 		fprintf(stderr, "rundbrief: %ld message%s left in sending by an "
 		    "interrupted run queued again\n", recovered,
@@ -242,6 +261,7 @@ cmd_run(struct cli *c)
 	if (running == NULL) {
 		cli_err("%s", err);
 		free(err);
+		senderlock_release(lock);
 		return EX_CONFIG;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -263,6 +283,7 @@ cmd_run(struct cli *c)
 		fputs("\r\033[K", stderr);
 	deliver_free(running);
 	running = NULL;
+	senderlock_release(lock);
 	printf("sent %ld, deferred %ld, failed %ld, skipped %ld\n", st.sent,
 	    st.deferred, st.failed, st.skipped);
 	if (rc == DELIVER_SERVER_DOWN) {
@@ -272,6 +293,11 @@ cmd_run(struct cli *c)
 	}
 	if (rc == DELIVER_STOPPED) {
 		cli_err("stopped; the rest stays queued");
+		return EX_TEMPFAIL;
+	}
+	if (rc == DELIVER_DB_BUSY) {
+		cli_err("the database was locked by another process; the rest "
+		    "stays queued");
 		return EX_TEMPFAIL;
 	}
 	return rc == DELIVER_ERROR ? EX_SOFTWARE : 0;

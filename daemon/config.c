@@ -74,6 +74,7 @@ static const struct key keys[] = {
 	{ "smtp", "tls", K_TLS, F(tls), 0, 0 },
 	{ "smtp", "ca_file", K_PATH, F(ca_file), 0, 0 },
 	{ "smtp", "max_age", K_DURATION, F(max_age), 60, 30 * 86400L },
+	{ "smtp", "stop_grace", K_DURATION, F(stop_grace), 1, 60 },
 	{ "newsletter", "schedule", K_RRULE, F(schedule), 0, 0 },
 	{ "newsletter", "horizon", K_DURATION, F(horizon), 86400, 366 * 86400L },
 	{ "newsletter", "review_lead", K_DURATION, F(review_lead), 0, 30 * 86400L },
@@ -591,6 +592,7 @@ config_defaults(void)
 	cfg->timeout = 120;
 	cfg->tls = CONFIG_TLS_REQUIRED;
 	cfg->max_age = 3 * 86400;
+	cfg->stop_grace = 10;
 	cfg->schedule = xstrdup("FREQ=MONTHLY;BYDAY=1MO;BYHOUR=9;BYMINUTE=0");
 	cfg->horizon = 42 * 86400;
 	cfg->review_lead = 24 * 3600;

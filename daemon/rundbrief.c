@@ -108,6 +108,13 @@ main(int argc, char **argv)
 		    usage);
 		rc = EX_USAGE;
 	}
+	/* a lock held too long is no data error: say "try again" */
+	if (rc != 0 && rc != EX_USAGE && rc != EX_TEMPFAIL &&
+	    db_locked(c.db)) {
+		fprintf(stderr, "rundbrief: the database is locked by another "
+		    "process (a long import?); nothing was changed, try again\n");
+		rc = EX_TEMPFAIL;
+	}
 	db_close(c.db);
 	config_free(c.cfg);
 	ical_cleanup();
