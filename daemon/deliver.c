@@ -124,12 +124,30 @@ deliver_new(const struct config *cfg, struct db *db, char **errstr)
 		deliver_free(d);
 		return NULL;
 	}
-	if (cfg->rate_per_hour > 0) {
+	if (cfg->rate_per_hour > 0 && db != NULL) {
 		n = outbox_sent_since(db, time(NULL) - 3600, &times);
 		smtp_seed_hour(d->smtp, times, n);
 		free(times);
 	}
 	return d;
+}
+
+int
+deliver_check(const struct config *cfg, FILE *fp)
+{
+	char *err = NULL, *clean;
+	struct deliver *d = deliver_new(cfg, NULL, &err);
+
+	if (d != NULL) {
+		deliver_free(d);
+		return 0;
+	}
+	clean = str_sanitize(err);
+	fprintf(fp, "%s: [smtp] %s\n", cfg->path ? cfg->path :
+	    "(embedded defaults)", clean);
+	free(clean);
+	free(err);
+	return -1;
 }
 
 static void

@@ -9,6 +9,7 @@
 #define RUNDBRIEF_DELIVER_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 struct config;
@@ -32,10 +33,15 @@ enum deliver_status {
 
 struct deliver;
 
-/* Returns NULL with *errstr when the transport cannot be set up. */
+/* Returns NULL with *errstr when the transport cannot be set up. db may be
+ * NULL to check the configuration only (deliver_run needs it). */
 struct deliver *deliver_new(const struct config *cfg, struct db *db,
     char **errstr);
 void deliver_free(struct deliver *d);
+
+/* Checks what deliver_new would refuse at start (the smtp url, tls = none
+ * to a host that is not loopback …), printing why to fp. 0 or -1. */
+int deliver_check(const struct config *cfg, FILE *fp);
 
 /*
  * Sends everything due now (and what becomes due while it runs). progress,

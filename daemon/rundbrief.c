@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "config.h"
 #include "db.h"
+#include "deliver.h"
 #include "ical.h"
 #include "log.h"
 #include "render.h"
@@ -83,7 +84,8 @@ main(int argc, char **argv)
 	if (!strcmp(cmd, "init"))
 		rc = cli_init(&c, argc, argv);
 	else if (!strcmp(cmd, "check")) {
-		if (render_check(c.cfg, stderr) > 0)
+		if (render_check(c.cfg, stderr) > 0 ||
+		    deliver_check(c.cfg, stderr) < 0)
 			rc = EX_CONFIG;
 		else {
 			printf("%s: configuration OK\n", c.cfg->path ?

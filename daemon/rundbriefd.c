@@ -262,12 +262,20 @@ main(int argc, char **argv)
 	if (config_load(cfgpath, &cfg) < 0)
 		return EX_CONFIG;
 	if (check) {
-		rc = render_check(cfg, stderr) > 0 ? EX_CONFIG : 0;
+		if (smtp_global_init(&err) < 0) {
+			log_warnx("%s", err);
+			free(err);
+			config_free(cfg);
+			return EX_SOFTWARE;
+		}
+		rc = render_check(cfg, stderr) > 0 ||
+		    deliver_check(cfg, stderr) < 0 ? EX_CONFIG : 0;
 		if (rc == 0)
 			printf("%s: configuration OK\n", cfg->path ? cfg->path :
 			    "(embedded defaults)");
 		config_free(cfg);
 		ical_cleanup();
+		smtp_global_cleanup();
 		return rc;
 	}
 	if (smtp_global_init(&err) < 0 ||

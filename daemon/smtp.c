@@ -32,6 +32,7 @@
  * certificate verification failures, is temporary and logged once per
  * kind, so a wrong ca_file delays mail instead of bouncing it.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -145,11 +146,18 @@ helo_ok(const char *d)
 	    d[0] != '.' && d[0] != '-' && strstr(d, "..") == NULL;
 }
 
+/* localhost, ::1 or a literal address in 127.0.0.0/8: not a name that
+ * merely starts with "127." (127.example.org is anywhere). */
 static int
 loopback_host(const char *h)
 {
-	return strcasecmp(h, "localhost") == 0 || strcmp(h, "[::1]") == 0 ||
-	    strncmp(h, "127.", 4) == 0;
+	struct in_addr a4;
+
+	if (strcasecmp(h, "localhost") == 0 || strcmp(h, "[::1]") == 0 ||
+	    strcmp(h, "::1") == 0)
+		return 1;
+	return inet_pton(AF_INET, h, &a4) == 1 &&
+	    (ntohl(a4.s_addr) >> 24) == 127;
 }
 
 /* The URL with the EHLO domain as its path (caller frees), or NULL. */
