@@ -582,6 +582,11 @@ settle(struct deliver *d, struct flight *f, enum smtp_status status,
 	int rc;
 
 	mailing_label(f->it->mailing_id, label, sizeof(label));
+	/* a mailing blocked meanwhile: what was already on its way and
+	 * refused says nothing about the recipient either */
+	if ((status == SMTP_PERMFAIL || status == SMTP_REJECTED) &&
+	    is_blocked(d, f->it->mailing_id))
+		status = SMTP_BLOCKED;
 	switch (status) {
 	case SMTP_SENT:
 		record(d, REC_SENT, f->it, f->message_id, 0, clean);
@@ -601,7 +606,8 @@ settle(struct deliver *d, struct flight *f, enum smtp_status status,
 	case SMTP_BLOCKED:
 		/* not this recipient's doing: back in the queue, untouched */
 		record(d, REC_UNCLAIM, f->it, NULL, 0, NULL);
-		block(d, f->it->mailing_id, clean);
+		if (!is_blocked(d, f->it->mailing_id))
+			block(d, f->it->mailing_id, clean);
 		break;
 	case SMTP_ABORTED:
 		record(d, REC_UNCLAIM, f->it, NULL, 0, NULL);
