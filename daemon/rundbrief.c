@@ -16,6 +16,7 @@
 #include "log.h"
 #include "render.h"
 #include "smtp.h"
+#include "version.h"
 
 static const char usage[] =
     "usage: rundbrief [-c FILE] [-v] COMMAND …\n"
@@ -34,12 +35,14 @@ static const char usage[] =
     "           " RUNDBRIEF_SYSCONFDIR "/rundbrief/rundbrief.ini, else the "
     "embedded defaults)\n"
     "  -v       more log output\n"
+    "  --help, --version\n"
     "Run 'rundbrief COMMAND --help' for a command's options.\n";
 
 static const struct option global_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -57,6 +60,7 @@ main(int argc, char **argv)
 		case 'c': cfgpath = optarg; break;
 		case 'v': log_set_verbose(1); break;
 		case 'h': fputs(usage, stdout); return 0;
+		case 'V': puts("rundbrief " RUNDBRIEF_VERSION); return 0;
 		default: fputs(usage, stderr); return EX_USAGE;
 		}
 	}
@@ -97,7 +101,8 @@ main(int argc, char **argv)
 	else if (!strcmp(cmd, "newsletter"))
 		rc = cli_newsletter(&c, argc, argv);
 	else if (!strcmp(cmd, "queue"))
-		rc = cli_queue(&c, argc, argv); else if (!strcmp(cmd, "subscriber"))
+		rc = cli_queue(&c, argc, argv);
+	else if (!strcmp(cmd, "subscriber"))
 		rc = cli_subscriber(&c, argc, argv);
 	else if (!strcmp(cmd, "district"))
 		rc = cli_district(&c, argc, argv);

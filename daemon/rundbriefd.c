@@ -5,6 +5,7 @@
  * or a signal. Signal handlers only set flags. An idle daemon uses no CPU.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include "senderlock.h"
 #include "smtp.h"
 #include "util.h"
+#include "version.h"
 
 /* Longest sleep without looking (in case a change was not noticed). */
 #define MAX_SLEEP 600
@@ -115,8 +117,15 @@ usage(FILE *fp)
 	    "           else the embedded defaults)\n"
 	    "  -n       check the configuration and templates, and exit\n"
 	    "  -f       stay in the foreground (always true; for symmetry)\n"
-	    "  -v       debug logging\n");
+	    "  -v       debug logging\n"
+	    "  --help, --version\n");
 }
+
+static const struct option long_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
 
 static void
 status(struct db *db)
@@ -245,13 +254,14 @@ main(int argc, char **argv)
 	int ch, check = 0, rc, wfd, lock;
 
 	log_init("rundbriefd");
-	while ((ch = getopt(argc, argv, "c:nfvh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:nfvh", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': cfgpath = optarg; break;
 		case 'n': check = 1; break;
 		case 'f': break;
 		case 'v': log_set_verbose(1); break;
 		case 'h': usage(stdout); return 0;
+		case 'V': puts("rundbriefd " RUNDBRIEF_VERSION); return 0;
 		default: usage(stderr); return EX_USAGE;
 		}
 	}

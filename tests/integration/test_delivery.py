@@ -265,10 +265,9 @@ class Delivery(unittest.TestCase):
 
     def queue_counts(self, mailing):
         for row in json.loads(self.ok("queue", "--format", "json")):
-            if int(row["mailing"]) == mailing:
-                return {k: int(row[k]) for k in ("queued", "sent",
-                                                 "deferred", "failed",
-                                                 "cancelled")}
+            if row["mailing"] == mailing:
+                return {k: row[k] for k in ("queued", "sent", "deferred",
+                                            "failed", "cancelled")}
         self.fail("mailing %d not in `rundbrief queue`" % mailing)
 
     # ---- the database, test side ----
