@@ -113,9 +113,11 @@ cli_newsletter(struct cli *c, int argc, char **argv)
 static const struct column mailing_cols[] = {
 	{ "mailing", COL_INT, 0, NULL }, { "kind", COL_TEXT, 0, NULL },
 	{ "title", COL_TEXT, 0, NULL }, { "state", COL_TEXT, 0, NULL },
-	{ "created_at", COL_TIME, 0, NULL }, { "queued", COL_INT, 0, NULL },
+	{ "created_at", COL_TIME, 0, NULL },
+	{ "finished_at", COL_TIME, 0, NULL }, { "queued", COL_INT, 0, NULL },
 	{ "sent", COL_INT, 0, NULL }, { "deferred", COL_INT, 0, NULL },
 	{ "failed", COL_INT, 0, NULL }, { "cancelled", COL_INT, 0, NULL },
+	{ "blocked_reason", COL_TEXT, 0, NULL },
 };
 
 static const struct column error_cols[] = {
@@ -125,14 +127,14 @@ static const struct column error_cols[] = {
 };
 
 static void
-mailing_row(void *arg, int64_t id, const char *kind, const char *title,
-    const char *state, time_t created, const struct outbox_counts *n)
+mailing_row(void *arg, const struct outbox_mailing *m)
 {
-	const struct cell cells[] = { cell_int(id), cell_text(kind),
-		cell_text(title), cell_text(state), cell_time(created),
-		cell_int(n->queued + n->sending), cell_int(n->sent),
-		cell_int(n->deferred), cell_int(n->failed),
-		cell_int(n->cancelled) };
+	const struct cell cells[] = { cell_int(m->id), cell_text(m->kind),
+		cell_text(m->title), cell_text(m->state), cell_time(m->created),
+		cell_time(m->finished), cell_int(m->c.queued + m->c.sending),
+		cell_int(m->c.sent), cell_int(m->c.deferred),
+		cell_int(m->c.failed), cell_int(m->c.cancelled),
+		cell_text(m->reason) };
 
 	table_row(arg, cells);
 }

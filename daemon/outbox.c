@@ -493,39 +493,46 @@ outbox_counts(struct db *db, int64_t mailing_id, struct outbox_counts *c)
 }
 
 int
-outbox_mailings(struct db *db, void (*fn)(void *arg, int64_t id,
-    const char *kind, const char *title, const char *state, time_t created,
-    const struct outbox_counts *c), void *arg)
+outbox_mailings(struct db *db, void (*fn)(void *arg,
+    const struct outbox_mailing *m), void *arg)
 {
 	sqlite3_stmt *st;
-	struct outbox_counts c;
+	struct outbox_mailing m;
 	int rc;
 
 	if (sqlite3_prepare_v2(db_handle(db), "SELECT m.id, m.kind, m.title,"
-	    " m.state, m.created_at, o.state, count(o.id) FROM mailings m"
+	    " m.state, m.created_at, m.finished_at, m.blocked_reason,"
+	    " o.state, count(o.id) FROM mailings m"
 	    " LEFT JOIN outbox o ON o.mailing_id = m.id"
 	    " GROUP BY m.id, o.state ORDER BY m.id DESC", -1, &st,
 	    NULL) != SQLITE_OK)
 		return -1;
 	rc = sqlite3_step(st);
 	while (rc == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
 		char *kind = xstrdup(db_col_text(st, 1));
 		char *title = xstrdup(db_col_text(st, 2));
 		char *state = xstrdup(db_col_text(st, 3));
-		time_t created = (time_t)sqlite3_column_int64(st, 4);
+		char *reason = db_col_strdup(st, 6);
 
-		memset(&c, 0, sizeof(c));
+		memset(&m, 0, sizeof(m));
+		m.id = sqlite3_column_int64(st, 0);
+		m.kind = kind;
+		m.title = title;
+		m.state = state;
+		m.reason = reason;
+		m.created = (time_t)sqlite3_column_int64(st, 4);
+		m.finished = (time_t)sqlite3_column_int64(st, 5);
 		do {
-			if (sqlite3_column_type(st, 5) != SQLITE_NULL)
-				add_count(&c, db_col_text(st, 5),
-				    sqlite3_column_int64(st, 6));
+			if (sqlite3_column_type(st, 7) != SQLITE_NULL)
+				add_count(&m.c, db_col_text(st, 7),
+				    sqlite3_column_int64(st, 8));
 			rc = sqlite3_step(st);
-		} while (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) == id);
-		fn(arg, id, kind, title, state, created, &c);
+		} while (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) == m.id);
+		fn(arg, &m);
 		free(kind);
 		free(title);
 		free(state);
+		free(reason);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;

@@ -138,10 +138,19 @@ long outbox_cancel(struct db *db, int64_t mailing_id, time_t now);
 /* Counts per state of one mailing (or all, mailing_id 0). */
 int outbox_counts(struct db *db, int64_t mailing_id, struct outbox_counts *c);
 
+/* One mailing as `rundbrief queue` shows it. */
+struct outbox_mailing {
+	int64_t id;
+	const char *kind, *title;
+	const char *state;        /* active, done, blocked, cancelled */
+	const char *reason;       /* why it is blocked, or NULL */
+	time_t created, finished; /* finished: done or blocked, else 0 */
+	struct outbox_counts c;
+};
+
 /* Calls fn for every mailing (newest first) with its counts. */
-int outbox_mailings(struct db *db, void (*fn)(void *arg, int64_t id,
-    const char *kind, const char *title, const char *state, time_t created,
-    const struct outbox_counts *c), void *arg);
+int outbox_mailings(struct db *db, void (*fn)(void *arg,
+    const struct outbox_mailing *m), void *arg);
 
 /* Every outbox row of one subscriber (for a data-access request), oldest
  * first. */

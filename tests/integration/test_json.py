@@ -45,8 +45,9 @@ DISTRICT = {
 }
 MAILING = {
     "mailing": int, "kind": str, "title": str, "state": str,
-    "created_at": TIME, "queued": int, "sent": int, "deferred": int,
-    "failed": int, "cancelled": int,
+    "created_at": TIME, "finished_at": (TIME, None), "queued": int,
+    "sent": int, "deferred": int, "failed": int, "cancelled": int,
+    "blocked_reason": (str, None),
 }
 
 # What a field that should have been typed looks like as a string.
@@ -263,6 +264,10 @@ class JsonOutput(unittest.TestCase):
         self.assertEqual(m["sent"], len(active))
         self.assertEqual(m["queued"] + m["deferred"] + m["failed"] +
                          m["cancelled"], 0)
+        # everything sent: the mailing is done, with the time
+        self.assertEqual(m["state"], "done")
+        self.assertIsNotNone(m["finished_at"])
+        self.assertIsNone(m["blocked_reason"])
         # the mailing is the one the subscribers' exports name
         for p in self.json("subscriber", "export"):
             for mail in p["mail"]:
