@@ -223,6 +223,10 @@ event_tv(const char *lang, const struct event *ev, time_t at)
 	tv_set_str(o, "capacity", cap);
 	tv_set(o, "recurring", tv_bool(ev->rrule != NULL));
 	tv_set_str(o, "recurrence_text", ev->rrule ? w->recurring : "");
+	if (ev->rrule != NULL && ical_rule_text(lang, ev->rrule, ev->tzid,
+	    ev->start_local, ev->end_local, &b) < 0)
+		buf_puts(&b, w->recurring);
+	set_buf(o, "recurrence", &b);
 	tv_set(o, "cancelled", tv_bool(strcmp(ev->status, "cancelled") == 0));
 	buf_free(&b);
 	return o;

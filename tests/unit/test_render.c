@@ -248,7 +248,8 @@ test_newsletter_events_per_district(void **state)
 	struct tmplset *ts = tmplset_new(NULL, "de");
 	struct render *r = render_new(cfg, ts);
 	struct subscriber *nord = person("Anna", "de", "Nord"),
-	    *sued = person("Mehmet", "en", "Süd"), *none = person("", "de", NULL);
+	    *sued = person("Mehmet", "en", "Süd"), *none = person("", "de", NULL),
+	    *nord_en = person("Olena", "en", "Nord");
 	struct newsletter nl;
 	struct rendered m;
 	struct db *db;
@@ -292,6 +293,14 @@ test_newsletter_events_per_district(void **state)
 	assert_non_null(q = strstr(q, "Treffen Nord"));
 	assert_non_null(strstr(p, "Selbstfürsorge"));
 	assert_non_null(strstr(p, "Dienstag, 8. Dezember 2026, 18:00"));
+	/* the recurring event: its rule in words, then the next date */
+	assert_non_null(strstr(p, "  Wann:    jeden 2. Dienstag im Monat, "
+	    "18:00–20:00 Uhr\n           nächster Termin: Dienstag, "
+	    "8. Dezember 2026, 18:00–20:00 Uhr\n"));
+	assert_non_null(strstr(m.html.data, "<strong>jeden 2. Dienstag im "
+	    "Monat, 18:00–20:00 Uhr</strong><br>nächster Termin: Dienstag, "
+	    "8. Dezember 2026, 18:00–20:00 Uhr"));
+	assert_null(strstr(p, "Wiederkehrender Termin"));
 	assert_non_null(strstr(p, "Antragsfrist"));
 	assert_null(strstr(p, "Messe Süd"));
 	assert_null(strstr(p, "Entwurf"));
@@ -320,6 +329,16 @@ test_newsletter_events_per_district(void **state)
 	assert_null(strstr(p, "Selbstfürsorge"));
 	assert_non_null(strstr(p, "Thursday, 10 December 2026, 2:00"));
 	assert_non_null(strstr(p, "December 2026"));
+	rendered_free(&m);
+
+	/* Nord in English */
+	assert_int_equal(render_newsletter(r, &nl, nord_en, &m, &err), 0);
+	assert_non_null(strstr(m.text.data, "  When:    every second Tuesday "
+	    "of the month, 6:00–8:00 pm\n           next date: Tuesday, "
+	    "8 December 2026, 6:00–8:00 pm\n"));
+	assert_non_null(strstr(m.html.data, "<strong>every second Tuesday of "
+	    "the month, 6:00–8:00 pm</strong><br>next date: Tuesday, "
+	    "8 December 2026"));
 	rendered_free(&m);
 
 	/* no districts: county-wide only, neutral salutation */
@@ -366,6 +385,7 @@ test_newsletter_events_per_district(void **state)
 	subscriber_free(nord);
 	subscriber_free(sued);
 	subscriber_free(none);
+	subscriber_free(nord_en);
 	config_free(cfg);
 }
 
@@ -423,6 +443,24 @@ test_event_mails(void **state)
 			assert_non_null(strstr(m.subject, "morgen"));
 		rendered_free(&m);
 	}
+
+	/* a recurring event says its rule; one without a sentence the
+	 * generic text */
+	ev.rrule = "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=8";
+	assert_int_equal(render_event_mail(r, "invitation", &ev, NULL, 0, s,
+	    &m, &err), 0);
+	assert_non_null(strstr(m.text.data, "Wann:    jeden Dienstag und "
+	    "Donnerstag, 18:00–20:00 Uhr, achtmal\n           nächster "
+	    "Termin: "));
+	assert_non_null(strstr(m.html.data, "<strong>jeden Dienstag und "
+	    "Donnerstag, 18:00–20:00 Uhr, achtmal</strong>"));
+	rendered_free(&m);
+	ev.rrule = "FREQ=DAILY;BYHOUR=9,17";
+	assert_int_equal(render_event_mail(r, "invitation", &ev, NULL, 0, s,
+	    &m, &err), 0);
+	assert_non_null(strstr(m.text.data, "Wann:    Wiederkehrender "
+	    "Termin\n           nächster Termin: "));
+	rendered_free(&m);
 	render_free(r);
 	tmplset_free(ts);
 	subscriber_free(s);
