@@ -584,7 +584,7 @@ lead_text(const char *lang, long lead)
 
 int
 render_event_mail(struct render *r, const char *name, const struct event *ev,
-    const struct event *old, long lead, const struct subscriber *s,
+    const struct event *old, long lead, time_t now, const struct subscriber *s,
     struct rendered *out, char **errstr)
 {
 	const char *lang = mail_lang(r, s);
@@ -592,7 +592,8 @@ render_event_mail(struct render *r, const char *name, const struct event *ev,
 	int rc;
 
 	stack[0] = base_tv(r, lang);
-	tv_set(stack[0], "event", event_tv(lang, ev, 0));
+	tv_set(stack[0], "event", event_tv(lang, ev,
+	    ev->rrule != NULL ? event_next_start(ev, now) : 0));
 	if (old != NULL) {
 		struct tv *ch = changes_tv(lang, ev, old);
 		tv_set(stack[0], "has_changes", tv_bool(tv_len(ch) > 0));

@@ -401,6 +401,17 @@ test_event_mails(void **state)
 	char *err = NULL;
 	static const char *const names[] = { "invitation", "update",
 		"cancellation", "reminder" };
+	static const struct {
+		const char *now, *date;
+	} next[] = {
+		{ "2026-11-20 12:00", "Donnerstag, 3. Dezember 2026" },
+		{ "2026-12-10 12:00", "Donnerstag, 10. Dezember 2026" },
+		{ "2026-12-10 19:59", "Donnerstag, 10. Dezember 2026" },
+		{ "2026-12-10 20:00", "Dienstag, 15. Dezember 2026" },
+		/* the series is over: its first date */
+		{ "2027-01-15 12:00", "Donnerstag, 3. Dezember 2026" },
+	};
+	char want[200];
 	size_t i;
 
 	(void)state;
@@ -425,7 +436,8 @@ test_event_mails(void **state)
 	old.location = "Raum B";
 	for (i = 0; i < 4; i++) {
 		assert_int_equal(render_event_mail(r, names[i], &ev,
-		    i == 1 ? &old : NULL, 86400, s, &m, &err), 0);
+		    i == 1 ? &old : NULL, 86400, ev.start_utc - 86400, s, &m,
+		    &err), 0);
 		assert_non_null(strstr(m.text.data, "Donnerstag, 3. Dezember "
 		    "2026, 18:00–20:00 Uhr"));
 		assert_null(strstr(m.html.data, "<script>"));
@@ -444,20 +456,31 @@ test_event_mails(void **state)
 		rendered_free(&m);
 	}
 
-	/* a recurring event says its rule; one without a sentence the
-	 * generic text */
+	/* a recurring event says its rule and the occurrence that is next
+	 * when the mail is sent: Thu 3, Tue 8, Thu 10, ... Tue 29 December */
 	ev.rrule = "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=8";
-	assert_int_equal(render_event_mail(r, "invitation", &ev, NULL, 0, s,
-	    &m, &err), 0);
-	assert_non_null(strstr(m.text.data, "Wann:    jeden Dienstag und "
-	    "Donnerstag, 18:00–20:00 Uhr, achtmal\n           nächster "
-	    "Termin: "));
-	assert_non_null(strstr(m.html.data, "<strong>jeden Dienstag und "
-	    "Donnerstag, 18:00–20:00 Uhr, achtmal</strong>"));
-	rendered_free(&m);
+	for (i = 0; i < sizeof(next) / sizeof(next[0]); i++) {
+		time_t now;
+
+		assert_int_equal(ical_local_to_utc("Europe/Berlin",
+		    next[i].now, &now), 0);
+		assert_int_equal(render_event_mail(r, "update", &ev, &ev, 0,
+		    now, s, &m, &err), 0);
+		assert_non_null(strstr(m.text.data, "Wann:    jeden Dienstag "
+		    "und Donnerstag, 18:00–20:00 Uhr, achtmal\n"));
+		assert_non_null(strstr(m.html.data, "<strong>jeden Dienstag "
+		    "und Donnerstag, 18:00–20:00 Uhr, achtmal</strong>"));
+		snprintf(want, sizeof(want), "\n           nächster Termin: "
+		    "%s, 18:00–20:00 Uhr\n", next[i].date);
+		if (strstr(m.text.data, want) == NULL)
+			fail_msg("sent %s: no \"%s\" in\n%s", next[i].now, want,
+			    m.text.data);
+		rendered_free(&m);
+	}
+	/* a rule without a sentence: the generic text */
 	ev.rrule = "FREQ=DAILY;BYHOUR=9,17";
-	assert_int_equal(render_event_mail(r, "invitation", &ev, NULL, 0, s,
-	    &m, &err), 0);
+	assert_int_equal(render_event_mail(r, "invitation", &ev, NULL, 0, 0,
+	    s, &m, &err), 0);
 	assert_non_null(strstr(m.text.data, "Wann:    Wiederkehrender "
 	    "Termin\n           nächster Termin: "));
 	rendered_free(&m);
