@@ -477,6 +477,24 @@ test_event_mails(void **state)
 			    m.text.data);
 		rendered_free(&m);
 	}
+	/* an update of the rule says both in words, or as written when no
+	 * sentence says them */
+	old.rrule = "FREQ=MONTHLY;BYDAY=2TU";
+	ev.rrule = "FREQ=MONTHLY;BYDAY=-1TU";
+	assert_int_equal(render_event_mail(r, "update", &ev, &old, 0, 0, s,
+	    &m, &err), 0);
+	assert_non_null(strstr(m.text.data, "Wiederholung\n  bisher:  jeden "
+	    "2. Dienstag im Monat, 18:00–20:00 Uhr\n  neu:     jeden letzten "
+	    "Dienstag im Monat, 18:00–20:00 Uhr\n"));
+	assert_null(strstr(m.text.data, "FREQ="));
+	rendered_free(&m);
+	old.rrule = "FREQ=DAILY;BYHOUR=9,17";
+	assert_int_equal(render_event_mail(r, "update", &ev, &old, 0, 0, s,
+	    &m, &err), 0);
+	assert_non_null(strstr(m.text.data, "  bisher:  FREQ=DAILY;BYHOUR=9,17"
+	    "\n  neu:     jeden letzten Dienstag"));
+	rendered_free(&m);
+
 	/* a rule without a sentence: the generic text */
 	ev.rrule = "FREQ=DAILY;BYHOUR=9,17";
 	assert_int_equal(render_event_mail(r, "invitation", &ev, NULL, 0, 0,
