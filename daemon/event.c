@@ -606,6 +606,20 @@ event_each(struct db *db, time_t from, time_t to, const char *status,
 	return stop || rc == SQLITE_DONE ? 0 : -1;
 }
 
+time_t
+event_next_start(const struct event *ev, time_t after)
+{
+	time_t len = ev->end_utc - ev->start_utc, t;
+	size_t n = 0;
+
+	if (ev->rrule == NULL)
+		return ev->end_utc > after ? ev->start_utc : 0;
+	if (ical_next_occurrences(ev->tzid, ev->start_local, ev->rrule,
+	    after - len, 1, &t, &n) < 0 || n == 0)
+		return 0;
+	return t;
+}
+
 void
 event_to_ical(const struct event *ev, struct ical_event *ie, struct buf *desc)
 {

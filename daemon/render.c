@@ -186,6 +186,17 @@ when_text(const char *lang, const struct event *ev, time_t at, struct buf *b)
 	datefmt_range(lang, &s, &e, ev->all_day, b);
 }
 
+/* A recurring event's rule in words, else `other`; nothing for a one-off
+ * event. */
+static void
+rule_text(const char *lang, const struct event *ev, const char *other,
+    struct buf *b)
+{
+	if (ev->rrule != NULL && ical_rule_text(lang, ev->rrule, ev->tzid,
+	    ev->start_local, ev->end_local, b) < 0)
+		buf_puts(b, other);
+}
+
 static struct tv *
 event_tv(const char *lang, const struct event *ev, time_t at)
 {
@@ -223,6 +234,8 @@ event_tv(const char *lang, const struct event *ev, time_t at)
 	tv_set_str(o, "capacity", cap);
 	tv_set(o, "recurring", tv_bool(ev->rrule != NULL));
 	tv_set_str(o, "recurrence_text", ev->rrule ? w->recurring : "");
+	rule_text(lang, ev, w->recurring, &b);
+	set_buf(o, "recurrence", &b);
 	tv_set(o, "cancelled", tv_bool(strcmp(ev->status, "cancelled") == 0));
 	buf_free(&b);
 	return o;
@@ -552,9 +565,14 @@ changes_tv(const char *lang, const struct event *ev, const struct event *old)
 		add_change(list, w->label_online, old->online_url,
 		    ev->online_url, w->label_none);
 	if ((old->rrule == NULL) != (ev->rrule == NULL) ||
-	    (old->rrule && strcmp(old->rrule, ev->rrule)))
-		add_change(list, w->label_rrule, old->rrule, ev->rrule,
-		    w->label_none);
+	    (old->rrule && strcmp(old->rrule, ev->rrule))) {
+		/* in words where a sentence says the rule */
+		buf_reset(&a);
+		buf_reset(&b);
+		rule_text(lang, old, old->rrule, &a);
+		rule_text(lang, ev, ev->rrule, &b);
+		add_change(list, w->label_rrule, a.data, b.data, w->label_none);
+	}
 	if (strcmp(old->title, ev->title) != 0)
 		add_change(list, w->label_title, old->title, ev->title,
 		    w->label_none);
@@ -580,7 +598,7 @@ lead_text(const char *lang, long lead)
 
 int
 render_event_mail(struct render *r, const char *name, const struct event *ev,
-    const struct event *old, long lead, const struct subscriber *s,
+    const struct event *old, long lead, time_t now, const struct subscriber *s,
     struct rendered *out, char **errstr)
 {
 	const char *lang = mail_lang(r, s);
@@ -588,7 +606,8 @@ render_event_mail(struct render *r, const char *name, const struct event *ev,
 	int rc;
 
 	stack[0] = base_tv(r, lang);
-	tv_set(stack[0], "event", event_tv(lang, ev, 0));
+	tv_set(stack[0], "event", event_tv(lang, ev,
+	    ev->rrule != NULL ? event_next_start(ev, now) : 0));
 	if (old != NULL) {
 		struct tv *ch = changes_tv(lang, ev, old);
 		tv_set(stack[0], "has_changes", tv_bool(tv_len(ch) > 0));

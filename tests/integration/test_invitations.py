@@ -639,6 +639,11 @@ class Invitations(Checks):
                 every = m.py["events"][0]["every_occurrence"]
                 self.assertEqual(len(every), exp["all_occurrences"])
                 self.assertEqual(every[-1], exp["last_occurrence"])
+                # the mail says the rule in words, then the next date
+                self.assertIn("jeden 2. Dienstag im Monat, 18:00–20:00 "
+                              "Uhr, sechsmal", m.text)
+                self.assertIn("nächster Termin: Dienstag, 9. Februar "
+                              "2027, 18:00–20:00 Uhr", m.text)
 
     def test_online_event_has_its_link(self):
         for m in self.check_event("online"):
