@@ -125,6 +125,18 @@ on_row_error(void *arg, size_t line, const char *msg)
 	return 0;
 }
 
+/* For csvin_split_districts(): 1 if a district of that name exists. */
+static int
+district_known(void *arg, const char *name)
+{
+	struct import *im = arg;
+	char *err = NULL;
+	int64_t id = district_id(im->c->db, name, 0, &err);
+
+	free(err);
+	return id > 0;
+}
+
 static int
 on_record(void *arg, const struct csvin_record *r)
 {
@@ -169,7 +181,8 @@ on_record(void *arg, const struct csvin_record *r)
 	} else if (r->language == NULL || *r->language == '\0')
 		f.language = NULL;
 	if (r->districts != NULL) {
-		nd = csvin_split_list(r->districts, &districts);
+		nd = csvin_split_districts(r->districts, district_known, im,
+		    &districts);
 		f.set_districts = 1;
 		f.districts = (const char *const *)districts;
 		f.ndistricts = nd;
@@ -248,10 +261,12 @@ static const char usage[] =
     "                                  [--create-districts] [--confirmed]\n"
     "\n"
     "Imports subscribers from a CSV file with a header row naming the\n"
-    "columns: email (E-Mail), name (Name), language (Sprache), districts\n"
-    "(Stadtteile), topics (Themen), in any order. Separator ',' or ';';\n"
-    "UTF-8 (with or without BOM) or Windows-1252 as Excel writes it.\n"
-    "Several districts or topics in one cell are separated by commas.\n"
+    "columns, in any order and in English or German: email (E-Mail), name\n"
+    "(Name) or first and last name (Vorname, Nachname), language (Sprache),\n"
+    "districts (Stadtteil, Netzwerk, Region), topics (Themen). Separator\n"
+    "',' ';' or tab; UTF-8 (with or without BOM), Windows-1252 as Excel\n"
+    "writes it, or UTF-16 with BOM. Several districts in one cell are\n"
+    "separated by , ; / or |, several topics by , or ;.\n"
     "\n"
     "Every invalid row is reported with its line number. By default nothing\n"
     "is imported when any row is invalid.\n"

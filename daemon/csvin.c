@@ -26,6 +26,8 @@ enum col {
 	COL_LANGUAGE,
 	COL_DISTRICTS,
 	COL_TOPICS,
+	COL_FIRST,		/* first and last name: joined into the name */
+	COL_LAST,
 	NCOLS
 };
 
@@ -37,14 +39,26 @@ static const struct {
 	{ "email", COL_EMAIL }, { "e-mail", COL_EMAIL }, { "mail", COL_EMAIL },
 	{ "e-mail-adresse", COL_EMAIL }, { "email-adresse", COL_EMAIL },
 	{ "email address", COL_EMAIL }, { "e-mail address", COL_EMAIL },
-	{ "name", COL_NAME },
+	{ "name", COL_NAME }, { "full name", COL_NAME },
+	{ "vor- und nachname", COL_NAME },
 	{ "language", COL_LANGUAGE }, { "lang", COL_LANGUAGE },
 	{ "sprache", COL_LANGUAGE },
 	{ "districts", COL_DISTRICTS }, { "district", COL_DISTRICTS },
 	{ "stadtteile", COL_DISTRICTS }, { "stadtteil", COL_DISTRICTS },
 	{ "netzwerk", COL_DISTRICTS }, { "netzwerke", COL_DISTRICTS },
+	{ "network", COL_DISTRICTS }, { "networks", COL_DISTRICTS },
+	{ "region", COL_DISTRICTS }, { "regionen", COL_DISTRICTS },
+	{ "bezirk", COL_DISTRICTS }, { "bezirke", COL_DISTRICTS },
+	{ "ortsteil", COL_DISTRICTS }, { "ortsteile", COL_DISTRICTS },
 	{ "topics", COL_TOPICS }, { "topic", COL_TOPICS },
 	{ "themen", COL_TOPICS }, { "thema", COL_TOPICS },
+	{ "first name", COL_FIRST }, { "firstname", COL_FIRST },
+	{ "first_name", COL_FIRST }, { "given name", COL_FIRST },
+	{ "vorname", COL_FIRST },
+	{ "last name", COL_LAST }, { "lastname", COL_LAST },
+	{ "last_name", COL_LAST }, { "surname", COL_LAST },
+	{ "family name", COL_LAST }, { "nachname", COL_LAST },
+	{ "familienname", COL_LAST },
 };
 #define NALIASES	(sizeof(aliases) / sizeof(aliases[0]))
 
@@ -63,6 +77,7 @@ struct reader {
 	void		*arg;
 	struct csvin_info *info;
 	struct buf	 fields;	/* the row's fields, each NUL-terminated */
+	struct buf	 name;		/* first and last name joined */
 	size_t		*offs;		/* offset of each field in fields */
 	size_t		 nf;		/* fields in the current row */
 	size_t		 offcap;
@@ -143,22 +158,6 @@ trim(const char *s, size_t *len)
 	return s + a;
 }
 
-/* Appends code point cp (< 0x110000, no surrogate) as UTF-8; the caller
- * has reserved 4 bytes. */
-static void
-put_utf8(struct buf *b, uint32_t cp)
-{
-	unsigned char *o = (unsigned char *)b->data + b->len;
-	size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4, i;
-
-	/* Continuation bytes from the end, then the lead byte 110xxxxx,
-	 * 1110xxxx or 11110xxx. */
-	for (i = n - 1; i > 0; i--, cp >>= 6)
-		o[i] = (unsigned char)(0x80 | (cp & 0x3f));
-	o[0] = (unsigned char)(n == 1 ? cp : (0xf00 >> n & 0xff) | cp);
-	b->len += n;
-}
-
 static int
 decode_cp1252(const char *s, size_t len, struct buf *out, char **errstr)
 {
@@ -179,7 +178,7 @@ decode_cp1252(const char *s, size_t len, struct buf *out, char **errstr)
 				return -1;
 			}
 		}
-		put_utf8(out, cp);
+		buf_put_utf8(out, cp);
 	}
 	out->data[out->len] = '\0';
 	return 0;
@@ -217,7 +216,7 @@ decode_utf16(const char *s, size_t len, int le, struct buf *out,
 			u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
 			i += 2;
 		}
-		put_utf8(out, u);
+		buf_put_utf8(out, u);
 	}
 	out->data[out->len] = '\0';
 	return 0;
@@ -453,6 +452,23 @@ read_header(struct reader *r)
 		at[col] = i;
 		r->colmap[i] = col;
 	}
+	if (seen[COL_NAME] && seen[COL_FIRST] && !seen[COL_LAST]) {
+		/* "Vorname;Name": the name column holds the last name. */
+		r->colmap[at[COL_NAME]] = COL_LAST;
+		seen[COL_LAST] = 1;
+		at[COL_LAST] = at[COL_NAME];
+		seen[COL_NAME] = 0;
+	}
+	if (seen[COL_NAME] && seen[COL_LAST]) {
+		a = shown_name(field(r, at[COL_NAME]));
+		b = shown_name(field(r, at[COL_LAST]));
+		buf_printf(&msg, "%scolumns %zu (\"%s\") and %zu (\"%s\") "
+		    "both give the name: keep a name column, or first and "
+		    "last name columns", msg.len ? "; " : "", at[COL_NAME] + 1,
+		    a, at[COL_LAST] + 1, b);
+		free(a);
+		free(b);
+	}
 	if (!seen[COL_EMAIL])
 		buf_printf(&msg, "%sthere is no email column",
 		    msg.len ? "; " : "");
@@ -539,6 +555,14 @@ end_row(struct reader *r)
 	rec.line = r->rec_line;
 	rec.email = v[COL_EMAIL];
 	rec.name = v[COL_NAME];
+	if (v[COL_FIRST] != NULL || v[COL_LAST] != NULL) {
+		buf_reset(&r->name);
+		buf_puts(&r->name, v[COL_FIRST] ? v[COL_FIRST] : "");
+		if (r->name.len > 0 && v[COL_LAST] && *v[COL_LAST])
+			buf_putc(&r->name, ' ');
+		buf_puts(&r->name, v[COL_LAST] ? v[COL_LAST] : "");
+		rec.name = r->name.data;
+	}
 	rec.language = v[COL_LANGUAGE];
 	rec.districts = v[COL_DISTRICTS];
 	rec.topics = v[COL_TOPICS];
@@ -729,6 +753,7 @@ csvin_parse(const char *data, size_t len, const struct csvin_callbacks *cb,
 	r.total = tlen;
 	r.every = cb->progress_every ? cb->progress_every : PROGRESS_EVERY;
 	buf_init(&r.fields);
+	buf_init(&r.name);
 	r.line = line;
 	read_rows(&r, text, tlen, off);
 
@@ -744,6 +769,7 @@ csvin_parse(const char *data, size_t len, const struct csvin_callbacks *cb,
 	} else if (cb->progress != NULL)
 		cb->progress(arg, tlen, tlen);
 	buf_free(&r.fields);
+	buf_free(&r.name);
 	free(r.offs);
 	free(r.colmap);
 	buf_free(&conv);
@@ -759,65 +785,89 @@ csvin_encoding_name(enum csvin_encoding enc)
 	return (unsigned)enc < 5 ? names[enc] : "?";
 }
 
-/* Byte c at position i of s, case-folded: ASCII A-Z, and the second byte
- * of U+00C0..U+00DE (but U+00D7) after a C3 lead byte. */
-static unsigned char
-fold_at(const unsigned char *s, size_t i)
-{
-	unsigned char c = s[i];
-
-	if (c >= 'A' && c <= 'Z')
-		return (unsigned char)(c + 32);
-	if (i > 0 && s[i - 1] == 0xc3 && c >= 0x80 && c <= 0x9e && c != 0x97)
-		return (unsigned char)(c + 0x20);
-	return c;
-}
-
+/* 1 if a and b are equal but for case (utf8_fold). */
 static int
 fold_equal(const char *a, const char *b)
 {
-	const unsigned char *x = (const unsigned char *)a;
-	const unsigned char *y = (const unsigned char *)b;
-	size_t n = strlen(a), i;
+	char *x = utf8_fold(a), *y = utf8_fold(b);
+	int eq = strcmp(x, y) == 0;
 
-	if (strlen(b) != n)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (fold_at(x, i) != fold_at(y, i))
-			return 0;
-	return 1;
+	free(x);
+	free(y);
+	return eq;
+}
+
+/* A list being split: v[n] is always NULL. */
+struct list {
+	char		**v;
+	size_t		 n, cap;
+};
+
+/* Adds s[0..len), trimmed, unless it is empty or repeats an earlier item. */
+static void
+list_add(struct list *l, const char *s, size_t len)
+{
+	const char *t = trim(s, &len);
+	char *item;
+	size_t i;
+
+	if (len == 0)
+		return;
+	item = xstrndup(t, len);
+	for (i = 0; i < l->n; i++)
+		if (fold_equal(l->v[i], item)) {
+			free(item);
+			return;
+		}
+	if (l->n + 1 == l->cap) {
+		l->cap *= 2;
+		l->v = xrealloc(l->v, l->cap * sizeof(l->v[0]));
+	}
+	l->v[l->n++] = item;
+	l->v[l->n] = NULL;
+}
+
+/* Splits cell at the characters of seps, and each piece further at those
+ * of subseps unless whole(arg, piece) says it is one item. */
+static size_t
+split(const char *cell, const char *seps, const char *subseps,
+    int (*whole)(void *, const char *), void *arg, char ***items)
+{
+	struct list l = { xcalloc(4, sizeof(char *)), 0, 4 };
+	const char *p, *e, *q, *f, *t;
+	char *piece;
+	size_t len;
+
+	for (p = cell; p != NULL && *p != '\0'; p = *e ? e + 1 : e) {
+		e = p + strcspn(p, seps);
+		len = (size_t)(e - p);
+		t = trim(p, &len);
+		piece = xstrndup(t, len);
+		if (strpbrk(piece, subseps) == NULL ||
+		    (whole != NULL && whole(arg, piece)))
+			list_add(&l, piece, len);
+		else
+			for (q = piece; *q != '\0'; q = *f ? f + 1 : f) {
+				f = q + strcspn(q, subseps);
+				list_add(&l, q, (size_t)(f - q));
+			}
+		free(piece);
+	}
+	*items = l.v;
+	return l.n;
 }
 
 size_t
 csvin_split_list(const char *cell, char ***items)
 {
-	char **v;
-	const char *p, *e, *t;
-	size_t n = 0, cap = 4, len, i;
+	return split(cell, ",;", "", NULL, NULL, items);
+}
 
-	v = xcalloc(cap + 1, sizeof(*v));
-	for (p = cell; p != NULL && *p != '\0'; p = *e ? e + 1 : e) {
-		e = p + strcspn(p, ",;");
-		len = (size_t)(e - p);
-		t = trim(p, &len);
-		if (len == 0)
-			continue;
-		v[n] = xstrndup(t, len);
-		for (i = 0; i < n && !fold_equal(v[i], v[n]); i++)
-			;
-		if (i < n) {
-			free(v[n]);
-			v[n] = NULL;
-			continue;
-		}
-		if (++n == cap) {
-			cap *= 2;
-			v = xrealloc(v, (cap + 1) * sizeof(*v));
-		}
-		v[n] = NULL;
-	}
-	*items = v;
-	return n;
+size_t
+csvin_split_districts(const char *cell,
+    int (*known)(void *arg, const char *name), void *arg, char ***items)
+{
+	return split(cell, ",;|", "/", known, arg, items);
 }
 
 void

@@ -59,9 +59,9 @@ enum csvin_encoding {
 struct csvin_record {
 	size_t		 line;		/* physical line where the row starts */
 	const char	*email;
-	const char	*name;
+	const char	*name;		/* or first and last name joined */
 	const char	*language;
-	const char	*districts;	/* use csvin_split_list() */
+	const char	*districts;	/* use csvin_split_districts() */
 	const char	*topics;	/* use csvin_split_list() */
 	size_t		 nfields;	/* number of fields in the row */
 };
@@ -102,13 +102,21 @@ struct csvin_info {
  * Parses the CSV file held in data[0..len) (it need not be NUL-terminated
  * and is not modified). The first non-empty record is the header; column
  * names are matched case-insensitively after trimming:
- *   email:     email, e-mail, mail, e-mail-adresse, email-adresse,
- *              email address, e-mail address
- *   name:      name
- *   language:  language, lang, sprache
- *   districts: districts, district, stadtteile, stadtteil, netzwerk,
- *              netzwerke
- *   topics:    topics, topic, themen, thema
+ *   email:      email, e-mail, mail, e-mail-adresse, email-adresse,
+ *               email address, e-mail address
+ *   name:       name, full name, vor- und nachname
+ *   first name: first name, firstname, first_name, given name, vorname
+ *   last name:  last name, lastname, last_name, surname, family name,
+ *               nachname, familienname
+ *   language:   language, lang, sprache
+ *   districts:  districts, district, stadtteile, stadtteil, netzwerk,
+ *               netzwerke, network, networks, region, regionen, bezirk,
+ *               bezirke, ortsteil, ortsteile
+ *   topics:     topics, topic, themen, thema
+ * First and last name are joined into the record's name ("Anna" and
+ * "Schneider" give "Anna Schneider"); next to a first name column, "Name"
+ * means the last name (German forms write "Vorname, Name"). A name column
+ * together with a last name column is an error.
  * A column with an empty name is allowed (Excel writes trailing separators)
  * but must stay empty in every row.
  *
@@ -117,8 +125,8 @@ struct csvin_info {
  * non-zero (*errstr is not set); -1 on a file-level error with *errstr set
  * (caller frees; text from the file in it is sanitised): undecodable
  * encoding, NUL bytes, no header, broken quoting in the header, an unknown
- * or duplicate column name, no email column. Rows already passed to
- * cb->record stay passed. info may be NULL.
+ * or duplicate column name, a name and a last name column, no email
+ * column. Rows already passed to cb->record stay passed. info may be NULL.
  */
 int	 csvin_parse(const char *data, size_t len,
 	    const struct csvin_callbacks *cb, void *arg,
@@ -128,9 +136,9 @@ int	 csvin_parse(const char *data, size_t len,
 const char *csvin_encoding_name(enum csvin_encoding enc);
 
 /*
- * Splits a districts/topics cell such as "Nord, Süd ,Mitte" at commas and
- * semicolons into trimmed, non-empty items; an item that repeats an earlier
- * one case-insensitively (ASCII and Latin-1 letters such as Ü/ü fold) is
+ * Splits a topics cell such as "Sprachcafé, Patenschaften ;Kultur" at
+ * commas and semicolons into trimmed, non-empty items; an item that
+ * repeats an earlier one but for case (utf8_fold(): Ü/ü, Д/д …) is
  * dropped, the first spelling is kept. cell may be NULL.
  *
  * Returns the number of items and sets *items to a NULL-terminated array of
@@ -138,7 +146,17 @@ const char *csvin_encoding_name(enum csvin_encoding enc);
  */
 size_t	 csvin_split_list(const char *cell, char ***items);
 
-/* Frees an array from csvin_split_list(); NULL is allowed. */
+/*
+ * The same for a districts cell, which may also separate them with '|'
+ * and '/' ("Nord / Süd"). As districts may have a '/' in their name
+ * ("Pieschen/Trachau"), a piece between other separators that holds a '/'
+ * stays whole when known(arg, piece) returns non-zero; known may be NULL.
+ */
+size_t	 csvin_split_districts(const char *cell,
+	    int (*known)(void *arg, const char *name), void *arg,
+	    char ***items);
+
+/* Frees an array from csvin_split_*(); NULL is allowed. */
 void	 csvin_list_free(char **items);
 
 #endif

@@ -137,6 +137,23 @@ buf_putc(struct buf *b, char c)
 }
 
 void
+buf_put_utf8(struct buf *b, uint32_t cp)
+{
+	unsigned char *o;
+	size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4, i;
+
+	buf_reserve(b, n);
+	o = (unsigned char *)b->data + b->len;
+	/* Continuation bytes from the end, then the lead byte 110xxxxx,
+	 * 1110xxxx or 11110xxx. */
+	for (i = n - 1; i > 0; i--, cp >>= 6)
+		o[i] = (unsigned char)(0x80 | (cp & 0x3f));
+	o[0] = (unsigned char)(n == 1 ? cp : (0xf00 >> n & 0xff) | cp);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void
 buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -167,14 +184,19 @@ buf_steal(struct buf *b)
 }
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+/* Length of the valid UTF-8 sequence at s[0..n), 0 if invalid; its code
+ * point in *cpout if cpout is not NULL. */
 static size_t
-utf8_seq(const unsigned char *s, size_t n)
+utf8_seq(const unsigned char *s, size_t n, uint32_t *cpout)
 {
 	uint32_t cp;
 	size_t len, i;
 
-	if (s[0] < 0x80)
+	if (s[0] < 0x80) {
+		if (cpout != NULL)
+			*cpout = s[0];
 		return 1;
+	}
 	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
 		len = 2;
 		cp = s[0] & 0x1f;
@@ -196,6 +218,8 @@ utf8_seq(const unsigned char *s, size_t n)
 	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
 	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	if (cpout != NULL)
+		*cpout = cp;
 	return len;
 }
 
@@ -206,7 +230,7 @@ utf8_valid(const char *s, size_t len)
 	size_t i = 0, n;
 
 	while (i < len) {
-		n = utf8_seq(p + i, len - i);
+		n = utf8_seq(p + i, len - i, NULL);
 		if (n == 0)
 			return 0;
 		i += n;
@@ -224,7 +248,7 @@ str_sanitize(const char *s)
 	buf_init(&b);
 	buf_reserve(&b, len);
 	while (i < len) {
-		n = utf8_seq(p + i, len - i);
+		n = utf8_seq(p + i, len - i, NULL);
 		if (n == 0 || (n == 1 && (p[i] < 0x20 || p[i] == 0x7f)) ||
 		    (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)) {
 			buf_putc(&b, '?');
@@ -232,6 +256,71 @@ str_sanitize(const char *s)
 			continue;
 		}
 		buf_append(&b, p + i, n);
+		i += n;
+	}
+	return buf_steal(&b);
+}
+
+/* The lower-case (case-folded) form of a letter of the Latin, Greek,
+ * Cyrillic and Armenian scripts; any other code point is returned as is. */
+static uint32_t
+fold_cp(uint32_t c)
+{
+	if (c < 0x80)
+		return c >= 'A' && c <= 'Z' ? c + 32 : c;
+	if (c >= 0xc0 && c <= 0xde && c != 0xd7)
+		return c + 32;			/* Latin-1: À..Þ but × */
+	switch (c) {
+	case 0x130: return 'i';			/* İ */
+	case 0x178: return 0xff;		/* Ÿ */
+	case 0x18f: return 0x259;		/* Ə (Azerbaijani) */
+	case 0x1e9e: return 0xdf;		/* ẞ */
+	case 0x386: return 0x3ac;		/* Ά */
+	case 0x38c: return 0x3cc;		/* Ό */
+	case 0x3c2: return 0x3c3;		/* final ς folds to σ */
+	case 0x4c0: return 0x4cf;		/* Ӏ */
+	}
+	/* Pairs with the capital letter at the even code point. */
+	if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177) ||
+	    (c >= 0x200 && c <= 0x21f) || (c >= 0x222 && c <= 0x233) ||
+	    (c >= 0x460 && c <= 0x481) || (c >= 0x48a && c <= 0x4bf) ||
+	    (c >= 0x4d0 && c <= 0x52f) || (c >= 0x1e00 && c <= 0x1e95) ||
+	    (c >= 0x1ea0 && c <= 0x1eff))
+		return c | 1;
+	/* Pairs with the capital letter at the odd code point. */
+	if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e) ||
+	    (c >= 0x4c1 && c <= 0x4ce))
+		return c & 1 ? c + 1 : c;
+	if ((c >= 0x391 && c <= 0x3ab && c != 0x3a2) ||	/* Α..Ϋ */
+	    (c >= 0x410 && c <= 0x42f))				/* А..Я */
+		return c + 32;
+	if (c >= 0x388 && c <= 0x38a)
+		return c + 37;			/* Έ Ή Ί */
+	if (c == 0x38e || c == 0x38f)
+		return c + 63;			/* Ύ Ώ */
+	if (c >= 0x400 && c <= 0x40f)
+		return c + 80;			/* Ѐ..Џ */
+	if (c >= 0x531 && c <= 0x556)
+		return c + 48;			/* Armenian */
+	return c;
+}
+
+char *
+utf8_fold(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), i = 0, n;
+	uint32_t cp;
+	struct buf b;
+
+	buf_init(&b);
+	buf_reserve(&b, len);
+	while (i < len) {
+		if ((n = utf8_seq(p + i, len - i, &cp)) == 0) {
+			buf_putc(&b, (char)p[i++]);
+			continue;
+		}
+		buf_put_utf8(&b, fold_cp(cp));
 		i += n;
 	}
 	return buf_steal(&b);

@@ -33,6 +33,8 @@ void buf_reserve(struct buf *b, size_t extra);
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
+/* Appends code point cp (< 0x110000, not a surrogate) as UTF-8. */
+void buf_put_utf8(struct buf *b, uint32_t cp);
 void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Hands the content to the caller (never NULL) and re-initialises b. */
@@ -41,6 +43,13 @@ char *buf_steal(struct buf *b);
 /* Copy of s fit for a log line or a terminal: control characters (including
  * CR, LF, ESC, DEL) become '?', invalid UTF-8 bytes become '?'. Caller frees. */
 char *str_sanitize(const char *s);
+
+/* A copy of s for comparing text case-insensitively, not for display:
+ * letters of the Latin (with Latin-1, Extended-A and the Vietnamese and
+ * Romanian letters), Greek, Cyrillic and Armenian scripts become lower
+ * case, and Greek final sigma becomes sigma; everything else, including
+ * invalid UTF-8 bytes, is copied as is. Never longer than s. Caller frees. */
+char *utf8_fold(const char *s);
 
 /* Trims ASCII white space at both ends, in place; returns s. */
 char *str_trim(char *s);

@@ -4,7 +4,8 @@
  * Each input is parsed twice:
  *  1. with every callback; each record's fields are read in full (strlen)
  *     and checked (UTF-8, trimmed), the districts and topics cells are
- *     split with csvin_split_list() and the items checked;
+ *     split with csvin_split_districts() (with and without a "known"
+ *     callback) and csvin_split_list(), and the items checked;
  *  2. without row_error and with a record callback that stops after a
  *     few records (how many depends on the input's length), which must
  *     end with CSVIN_STOPPED exactly when the first run had more records
@@ -70,17 +71,33 @@ check_field(const char *s)
 	    (unsigned char)s[n - 1] == 0xa0));
 }
 
+/* Says a district with a '/' in its name is known when its name has an
+ * even length, so both ways of splitting are taken. */
+static int
+known_even(void *arg, const char *name)
+{
+	(void)arg;
+	return strlen(name) % 2 == 0;
+}
+
+/* Splits cell as topics (kind 0) or districts (1: nothing known, 2: some
+ * names with '/' known) and checks the items. */
 static void
-check_list(const char *cell)
+check_list(const char *cell, int kind)
 {
 	char **items = NULL;
 	size_t n, i, j;
 
-	n = csvin_split_list(cell, &items);
+	if (kind == 0)
+		n = csvin_split_list(cell, &items);
+	else
+		n = csvin_split_districts(cell, kind == 2 ? known_even : NULL,
+		    NULL, &items);
 	FUZZ_CHECK(items != NULL);
 	for (i = 0; i < n; i++) {
 		FUZZ_CHECK(items[i] != NULL && items[i][0] != '\0');
-		FUZZ_CHECK(strpbrk(items[i], ",;") == NULL);
+		FUZZ_CHECK(strpbrk(items[i], kind ? ",;|" : ",;") == NULL);
+		FUZZ_CHECK(kind != 1 || strchr(items[i], '/') == NULL);
 		check_field(items[i]);
 		for (j = 0; j < i; j++)	/* ASCII case folding at least */
 			FUZZ_CHECK(strcasecmp(items[i], items[j]) != 0);
@@ -111,8 +128,9 @@ on_record(void *arg, const struct csvin_record *rec)
 		/* the stopping run: only the count and the hash matter */
 		return r->records == r->stop_after;
 	}
-	check_list(rec->districts);
-	check_list(rec->topics);
+	check_list(rec->districts, 1);
+	check_list(rec->districts, 2);
+	check_list(rec->topics, 0);
 	return 0;
 }
 

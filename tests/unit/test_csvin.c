@@ -332,15 +332,49 @@ test_headers(void **state)
 	    "E 3 column 4 has a value but no name in the header\n");
 }
 
+/* First and last name columns are joined into the name; "Vorname" next to
+ * "Name" makes "Name" the last name. */
+static void
+test_name_columns(void **state)
+{
+	(void)state;
+	/* Excel in Germany: Vorname;Nachname;E-Mail;Sprache;Stadtteil */
+	assert_string_equal(parse_ok("Vorname;Nachname;E-Mail;Sprache;"
+	    "Stadtteil\r\n"
+	    "Anna;Schneider;a@b.de;Deutsch;Nord/S\xc3\xbc" "d\r\n"
+	    " J\xc3\xb6rg ; ;j@b.de;;\r\n"
+	    ";Gro\xc3\x9f;g@b.de;;\r\n"
+	    ";;n@b.de;;\r\n", NULL),
+	    "2|a@b.de|Anna Schneider|Deutsch|Nord/S\xc3\xbc" "d|~|5\n"
+	    "3|j@b.de|J\xc3\xb6rg|||~|5\n"
+	    "4|g@b.de|Gro\xc3\x9f|||~|5\n"
+	    "5|n@b.de||||~|5\n");
+	assert_string_equal(parse_ok("E-Mail,Vorname,Name\n"
+	    "a@b.de,Anna,Schneider\n", NULL),
+	    "2|a@b.de|Anna Schneider|~|~|~|3\n");
+	assert_string_equal(parse_ok("First Name,Last Name,Email\n"
+	    "Olena,Kovalenko,o@b.de\n", NULL),
+	    "2|o@b.de|Olena Kovalenko|~|~|~|3\n");
+	assert_string_equal(parse_ok("firstname,email\nOlena,o@b.de\n", NULL),
+	    "2|o@b.de|Olena|~|~|~|2\n");
+	assert_string_equal(parse_ok("email,surname\no@b.de,Kovalenko\n",
+	    NULL), "2|o@b.de|Kovalenko|~|~|~|2\n");
+	/* the other district column names */
+	assert_string_equal(parse_ok("email,Region\na@b.de,Nord\n", NULL),
+	    "2|a@b.de|~|~|Nord|~|2\n");
+	assert_string_equal(parse_ok("email,Netzwerk\na@b.de,Nord\n", NULL),
+	    "2|a@b.de|~|~|Nord|~|2\n");
+}
+
 static void
 test_header_errors(void **state)
 {
 	char *err;
 
 	(void)state;
-	err = PF("email,Vorname,Nachname\n");
-	assert_contains(err, "line 1: unknown columns \"Vorname\" (column 2),"
-	    " \"Nachname\" (column 3); accepted column names");
+	err = PF("email,Telefon,Geburtstag\n");
+	assert_contains(err, "line 1: unknown columns \"Telefon\" (column 2),"
+	    " \"Geburtstag\" (column 3); accepted column names");
 	assert_contains(err, "email (or e-mail, mail, e-mail-adresse");
 	assert_contains(err, "topics (or topic, themen, thema)");
 	free(err);
@@ -348,6 +382,15 @@ test_header_errors(void **state)
 	assert_string_equal(err, "line 3: columns 2 (\"E-Mail\") and 3 "
 	    "(\"email\") both mean email; columns 1 (\"name\") and 4 "
 	    "(\"Name\") both mean name");
+	free(err);
+	err = PF("email,Name,Nachname\n");
+	assert_string_equal(err, "line 1: columns 2 (\"Name\") and 3 "
+	    "(\"Nachname\") both give the name: keep a name column, or first "
+	    "and last name columns");
+	free(err);
+	err = PF("Vorname,Name,Nachname,email\n");
+	assert_contains(err, "columns 2 (\"Name\") and 3 (\"Nachname\") "
+	    "both give the name");
 	free(err);
 	err = PF("name,sprache\nx,de\n");
 	assert_string_equal(err, "line 1: there is no email column");
@@ -545,6 +588,55 @@ test_split_list(void **state)
 	assert_int_equal(csvin_split_list(NULL, &v), 0);
 	csvin_list_free(v);
 	csvin_list_free(NULL);
+	/* Cyrillic and Greek fold too */
+	assert_int_equal(csvin_split_list("\xd0\x94\xd0\xb0\xd0\xbd\xd0\xb0, "
+	    "\xd0\xb4\xd0\xb0\xd0\xbd\xd0\xb0", &v), 1);
+	csvin_list_free(v);
+	/* topics keep '/' and '|' */
+	assert_int_equal(csvin_split_list("Kunst/Kultur|Sport", &v), 1);
+	assert_string_equal(v[0], "Kunst/Kultur|Sport");
+	csvin_list_free(v);
+}
+
+/* Says "Pieschen/Trachau" is a district. */
+static int
+known_district(void *arg, const char *name)
+{
+	(*(int *)arg)++;
+	return strcmp(name, "Pieschen/Trachau") == 0;
+}
+
+static void
+test_split_districts(void **state)
+{
+	char **v;
+	int calls = 0;
+
+	(void)state;
+	assert_int_equal(csvin_split_districts("Nord / S\xc3\xbc" "d|Mitte;"
+	    "Ost,West", NULL, NULL, &v), 5);
+	assert_string_equal(v[0], "Nord");
+	assert_string_equal(v[1], "S\xc3\xbc" "d");
+	assert_string_equal(v[2], "Mitte");
+	assert_string_equal(v[3], "Ost");
+	assert_string_equal(v[4], "West");
+	assert_null(v[5]);
+	csvin_list_free(v);
+	/* a known district with a '/' in its name stays whole */
+	assert_int_equal(csvin_split_districts(" Pieschen/Trachau | Nord/"
+	    "nord/", known_district, &calls, &v), 2);
+	assert_string_equal(v[0], "Pieschen/Trachau");
+	assert_string_equal(v[1], "Nord");
+	assert_null(v[2]);
+	assert_int_equal(calls, 2);	/* only pieces with a '/' are asked */
+	csvin_list_free(v);
+	assert_int_equal(csvin_split_districts("Cotta/L\xc3\xb6" "btau",
+	    known_district, &calls, &v), 2);
+	assert_string_equal(v[1], "L\xc3\xb6" "btau");
+	csvin_list_free(v);
+	assert_int_equal(csvin_split_districts(" / | ", NULL, NULL, &v), 0);
+	assert_null(v[0]);
+	csvin_list_free(v);
 }
 
 static size_t big_count, big_last_line;
@@ -614,6 +706,7 @@ main(void)
 		cmocka_unit_test(test_quoted_line_breaks),
 		cmocka_unit_test(test_quotes_crlf_eof),
 		cmocka_unit_test(test_headers),
+		cmocka_unit_test(test_name_columns),
 		cmocka_unit_test(test_header_errors),
 		cmocka_unit_test(test_row_errors),
 		cmocka_unit_test(test_broken_quotes),
@@ -621,6 +714,7 @@ main(void)
 		cmocka_unit_test(test_empty_rows),
 		cmocka_unit_test(test_stop_and_progress),
 		cmocka_unit_test(test_split_list),
+		cmocka_unit_test(test_split_districts),
 		cmocka_unit_test(test_large),
 	};
 

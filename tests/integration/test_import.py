@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""End-to-end tests of `rundbrief subscriber import` on a temporary
+database: the column names, languages and separators people write, and a
+summary that says what happened. Run by `make check` (RUNDBRIEF_BUILD names
+the build dir). The older import tests are in test_cli.py."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+BUILD = os.environ.get("RUNDBRIEF_BUILD", os.path.join(os.getcwd(), "build"))
+TOOL = os.path.join(BUILD, "rundbrief")
+
+EX_DATAERR = 65
+
+
+class Tool(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="rundbrief-import-")
+        self.conf = os.path.join(self.dir, "rundbrief.ini")
+        with open(self.conf, "w") as f:
+            f.write("[general]\ndatabase = %s/db/rundbrief.db\n"
+                    "language = de\n[smtp]\nmaildir = %s/outbox\n"
+                    % (self.dir, self.dir))
+        os.chmod(self.conf, 0o600)
+        self.ok("init")
+        self.ok("district", "add", "Nord", "Süd", "Mitte", "Pieschen/Trachau")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def run_tool(self, *args):
+        env = dict(os.environ)
+        env.pop("RUNDBRIEF_CONFIG", None)
+        return subprocess.run([TOOL, "-c", self.conf] + list(args),
+                              capture_output=True, text=True, env=env,
+                              timeout=120)
+
+    def ok(self, *args):
+        r = self.run_tool(*args)
+        self.assertEqual(r.returncode, 0,
+                         "%s failed: %s%s" % (args, r.stdout, r.stderr))
+        return r.stdout
+
+    def fails(self, code, *args):
+        r = self.run_tool(*args)
+        self.assertEqual(r.returncode, code,
+                         "%s: want exit %d, got %d: %s%s" % (
+                             args, code, r.returncode, r.stdout, r.stderr))
+        return r
+
+    def write(self, name, data, encoding="utf-8"):
+        path = os.path.join(self.dir, name)
+        with open(path, "wb") as f:
+            f.write(data.encode(encoding) if isinstance(data, str) else data)
+        return path
+
+    def show(self, email):
+        return json.loads(self.ok("subscriber", "show", email,
+                                  "--format", "json"))
+
+    def tsv(self):
+        """subscriber list --format tsv as {email: {column: value}}."""
+        lines = self.ok("subscriber", "list", "--format", "tsv").splitlines()
+        head = lines[0].split("\t")
+        rows = [dict(zip(head, l.split("\t"))) for l in lines[1:]]
+        return {r["email"]: r for r in rows}
+
+
+class TestColumns(Tool):
+    def test_first_and_last_name_joined(self):
+        path = self.write("names.csv",
+                          "First Name,Last Name,Email\n"
+                          "Olena,Kovalenko,olena@example.org\n"
+                          "Ahmad,,ahmad@example.org\n")
+        self.ok("subscriber", "import", path)
+        rows = self.tsv()
+        self.assertEqual(rows["olena@example.org"]["name"], "Olena Kovalenko")
+        self.assertEqual(rows["ahmad@example.org"]["name"], "Ahmad")
+
+    def test_vorname_name_is_first_and_last(self):
+        path = self.write("names.csv", "E-Mail;Vorname;Name\n"
+                          "anna@example.org;Anna;Schneider\n")
+        self.ok("subscriber", "import", path)
+        self.assertEqual(self.show("anna@example.org")["name"],
+                         "Anna Schneider")
+
+    def test_district_column_names_and_separators(self):
+        for i, (column, cell, want) in enumerate((
+                ("Stadtteil", "Nord/Süd", ["Nord", "Süd"]),
+                ("Netzwerk", "Nord | Mitte", ["Mitte", "Nord"]),
+                ("Region", "Süd; Mitte", ["Mitte", "Süd"]),
+                ("Stadtteile", "Nord, Mitte / Süd", ["Mitte", "Nord", "Süd"]),
+                ("Stadtteil", "Pieschen/Trachau", ["Pieschen/Trachau"]))):
+            email = "p%d@example.org" % i
+            path = self.write("d%d.csv" % i, "email,%s\n%s,\"%s\"\n"
+                              % (column, email, cell))
+            self.ok("subscriber", "import", path)
+            self.assertEqual(sorted(self.show(email)["districts"]), want,
+                             (column, cell))
+
+    def test_unknown_district_after_slash_is_named(self):
+        path = self.write("typo.csv", "email,Stadtteil\nx@example.org,Nord/Sud\n")
+        r = self.fails(EX_DATAERR, "subscriber", "import", path)
+        self.assertIn(path + ":2: unknown district \"Sud\"", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
