@@ -20,6 +20,7 @@
 #include "csvin.h"
 #include "db.h"
 #include "district.h"
+#include "lang.h"
 #include "subscriber.h"
 #include "util.h"
 
@@ -170,16 +171,14 @@ on_record(void *arg, const struct csvin_record *r)
 	f.name = r->name && *r->name ? r->name : NULL;
 	f.default_language = im->c->cfg->language;
 	if (r->language && *r->language) {
-		if (!subscriber_valid_language(r->language)) {
+		if ((f.language = lang_from_text(r->language)) == NULL) {
 			char *l = str_sanitize(r->language);
-			row_err(im, r->line, "\"%s\" is not an ISO 639-1 language "
-			    "code (two letters such as de, en, ar, uk, fa)", l);
+			row_err(im, r->line, "\"%s\" is not a language we know: "
+			    "write %s", l, lang_hint());
 			free(l);
 			goto invalid;
 		}
-		f.language = r->language;
-	} else if (r->language == NULL || *r->language == '\0')
-		f.language = NULL;
+	}
 	if (r->districts != NULL) {
 		nd = csvin_split_districts(r->districts, district_known, im,
 		    &districts);

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "config.h"
 #include "db.h"
+#include "lang.h"
 #include "outbox.h"
 #include "subscriber.h"
 #include "util.h"
@@ -66,7 +67,8 @@ static const struct option field_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* Returns 0, EX_USAGE, or -1 for --help (printed). */
+/* Returns 0, EX_USAGE, EX_DATAERR (a language we do not know), or -1 for
+ * --help (printed). */
 static int
 parse_opts(struct cli *c, int argc, char **argv, const char *allowed,
     const char *help, struct opts *o)
@@ -116,6 +118,17 @@ parse_opts(struct cli *c, int argc, char **argv, const char *allowed,
 				return EX_USAGE;
 			break;
 		}
+	}
+	if (o->f.language != NULL) {
+		const char *lang = lang_from_text(o->f.language);
+		if (lang == NULL) {
+			char *l = str_sanitize(o->f.language);
+			cli_err("--lang: \"%s\" is not a language we know: "
+			    "write %s", l, lang_hint());
+			free(l);
+			return EX_DATAERR;
+		}
+		o->f.language = lang;
 	}
 	o->f.set_districts = o->nd > 0 || o->no_districts;
 	o->f.districts = o->districts;

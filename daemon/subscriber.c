@@ -7,35 +7,15 @@
 #include "config.h"
 #include "db.h"
 #include "district.h"
+#include "lang.h"
 #include "log.h"
 #include "subscriber.h"
 #include "util.h"
 
-/* ISO 639-1 (two-letter) language codes. */
-static const char iso639_1[] =
-    "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce "
-    "ch co cr cs cu cv cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr "
-    "fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik io is "
-    "it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln "
-    "lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv "
-    "ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk "
-    "sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw "
-    "ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu";
-
 int
 subscriber_valid_language(const char *s)
 {
-	const char *p;
-
-	if (strlen(s) != 2 || !islower((unsigned char)s[0]) ||
-	    !islower((unsigned char)s[1]))
-		return 0;
-	for (p = iso639_1; ; p += 3) {
-		if (p[0] == s[0] && p[1] == s[1])
-			return 1;
-		if (p[2] == '\0')
-			return 0;
-	}
+	return lang_valid(s);
 }
 
 int

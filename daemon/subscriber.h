@@ -59,7 +59,8 @@ enum sub_result {
 
 /* 1 if s is an acceptable subscriber address (ASCII addr-spec). */
 int subscriber_valid_email(const char *s);
-/* 1 if s is an ISO 639-1 code (two lower-case letters from the list). */
+/* 1 if s is an ISO 639-1 code as stored (lang_valid()); what people write
+ * ("Deutsch", "DE") is turned into a code by lang_from_text() first. */
 int subscriber_valid_language(const char *s);
 
 /*

@@ -317,7 +317,7 @@ class TestImport(Tool):
                 "good@example.org,Good,de,Nord\n"          # 2
                 "broken-address,Broken,de,Nord\n"          # 3
                 "\"multi@example.org\",\"Two\nLines\",de,Nord\n"  # 4-5
-                "lang@example.org,Lang,deutsch,Nord\n"     # 6
+                "lang@example.org,Lang,klingonisch,Nord\n" # 6
                 "GOOD@example.org,Dup,de,Nord\n"           # 7
                 "typo@example.org,Typo,de,Nrod\n"          # 8
                 "short@example.org,Short\n"                # 9

@@ -107,5 +107,69 @@ class TestColumns(Tool):
         self.assertIn(path + ":2: unknown district \"Sud\"", r.stderr)
 
 
+# As Excel in Germany saves "CSV (Trennzeichen-getrennt)": Windows-1252,
+# semicolons, CRLF; first and last name apart, languages as names.
+EXCEL = ("Vorname;Nachname;E-Mail;Sprache;Stadtteil\r\n"
+         "Jörg;Weiß;joerg@example.org;Deutsch;Nord/Süd\r\n"
+         "Anna;Schneider;anna@example.org;Englisch;Mitte\r\n"
+         "Zoë;Groß-Öztürk;zoe@example.org;deutsch ;Süd / Mitte\r\n"
+         "Olena;;olena@example.org;UK;\r\n")
+
+
+class TestLanguages(Tool):
+    def test_excel_germany(self):
+        path = self.write("ehrenamtliche.csv", EXCEL, "cp1252")
+        r = self.run_tool("subscriber", "import", path)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("Windows-1252", r.stdout)
+        self.assertIn("separator ';'", r.stdout)
+        self.assertIn("4 added", r.stdout)
+        rows = self.tsv()
+        got = {e: (r["name"], r["language"], r["districts"])
+               for e, r in rows.items()}
+        self.assertEqual(got, {
+            "joerg@example.org": ("Jörg Weiß", "de", "Nord, Süd"),
+            "anna@example.org": ("Anna Schneider", "en", "Mitte"),
+            "zoe@example.org": ("Zoë Groß-Öztürk", "de", "Mitte, Süd"),
+            "olena@example.org": ("Olena", "uk", ""),
+        })
+
+    def test_language_names_and_codes(self):
+        cases = (("DE", "de"), ("German", "de"), ("English", "en"),
+                 ("Ukrainisch", "uk"), ("Українська", "uk"),
+                 ("УКРАЇНСЬКА", "uk"), ("Arabisch", "ar"), ("العربية", "ar"),
+                 ("Farsi", "fa"), ("Dari", "fa"), ("Persisch", "fa"),
+                 ("Paschtu", "ps"), ("Türkisch", "tr"), ("Kurdisch", "ku"),
+                 ("Tigrinya", "ti"), ("Somali", "so"), ("Русский", "ru"),
+                 ("Ελληνικά", "el"), ("Rumänisch", "ro"), ("pt-BR", "pt"))
+        text = "email,language\n" + "".join(
+            "p%d@example.org,%s\n" % (i, name)
+            for i, (name, _) in enumerate(cases))
+        self.ok("subscriber", "import", self.write("l.csv", text))
+        rows = self.tsv()
+        for i, (name, code) in enumerate(cases):
+            self.assertEqual(rows["p%d@example.org" % i]["language"], code,
+                             name)
+
+    def test_unknown_language_names_the_line(self):
+        path = self.write("bad.csv", "email,Sprache\na@example.org,Deutsch\n"
+                          "b@example.org,Klingonisch\n")
+        r = self.fails(EX_DATAERR, "subscriber", "import", path)
+        self.assertIn(path + ":3: \"Klingonisch\" is not a language",
+                      r.stderr)
+        self.assertIn("ISO 639-1", r.stderr)
+
+    def test_add_and_set_take_the_same_names(self):
+        self.ok("subscriber", "add", "a@example.org", "--lang", "Englisch")
+        self.assertEqual(self.show("a@example.org")["language"], "en")
+        self.ok("subscriber", "set", "a@example.org", "--language",
+                "Українська")
+        self.assertEqual(self.show("a@example.org")["language"], "uk")
+        r = self.fails(EX_DATAERR, "subscriber", "set", "a@example.org",
+                       "--lang", "Klingonisch")
+        self.assertIn("\"Klingonisch\" is not a language", r.stderr)
+        self.assertEqual(self.show("a@example.org")["language"], "uk")
+
+
 if __name__ == "__main__":
     unittest.main()
