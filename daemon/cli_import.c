@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -20,6 +21,7 @@
 #include "csvin.h"
 #include "db.h"
 #include "district.h"
+#include "ical.h"
 #include "lang.h"
 #include "subscriber.h"
 #include "util.h"
@@ -93,8 +95,9 @@ struct import {
 	int confirmed, create_districts, progress_tty;
 	struct seen seen;
 	char *consent_source;
-	long added, updated, unchanged, forgotten, invalid;
-	long new_districts;
+	long added, updated, unchanged, invalid;
+	long forgotten, unsubscribed, bounced;	/* skipped */
+	long pending;		/* rows whose person is pending afterwards */
 	int db_failed;
 };
 
@@ -136,6 +139,52 @@ district_known(void *arg, const char *name)
 
 	free(err);
 	return id > 0;
+}
+
+/* Counts the person of an updated or unchanged row if they are (still)
+ * pending, as they get no mail. */
+static void
+count_pending(struct import *im, const char *email)
+{
+	char *status = NULL;
+
+	if (im->confirmed)
+		return;
+	if (subscriber_status(im->c->db, email, &status) &&
+	    strcmp(status, "pending") == 0)
+		im->pending++;
+	free(status);
+}
+
+/* A row of someone who unsubscribed or bounced: say so on its line. */
+static void
+warn_skipped(struct import *im, size_t line, const char *email,
+    const char *shown)
+{
+	struct subscriber *s = NULL;
+	char when[TM_TEXT_LEN] = "?";
+	struct tm tm;
+
+	if (subscriber_get(im->c->db, email, &s) != 0) {
+		row_err(im, line, "warning: %s skipped", shown);
+		im->unsubscribed++;
+		return;
+	}
+	if (ical_utc_to_local(im->c->cfg->timezone, s->updated_at, &tm) == 0)
+		tm_text(&tm, 1, when);
+	if (strcmp(s->status, "bounced") == 0) {
+		row_err(im, line, "warning: %s bounced (%d hard bounce%s, last "
+		    "change %s), skipped: an import never makes them active "
+		    "again", shown, s->bounces, s->bounces == 1 ? "" : "s",
+		    when);
+		im->bounced++;
+	} else {
+		row_err(im, line, "warning: %s unsubscribed (last change %s), "
+		    "skipped: an import never subscribes them again", shown,
+		    when);
+		im->unsubscribed++;
+	}
+	subscriber_free(s);
 }
 
 static int
@@ -211,9 +260,21 @@ on_record(void *arg, const struct csvin_record *r)
 	rc = subscriber_upsert(im->c->db, r->email, &f, im->confirmed,
 	    im->consent_source, im->create_districts, &err);
 	switch (rc) {
-	case SUB_ADDED: im->added++; break;
-	case SUB_UPDATED: im->updated++; break;
-	case SUB_UNCHANGED: im->unchanged++; break;
+	case SUB_ADDED:
+		im->added++;
+		im->pending += !im->confirmed;
+		break;
+	case SUB_UPDATED:
+		im->updated++;
+		count_pending(im, r->email);
+		break;
+	case SUB_UNCHANGED:
+		im->unchanged++;
+		count_pending(im, r->email);
+		break;
+	case SUB_SKIPPED:
+		warn_skipped(im, r->line, r->email, clean);
+		break;
 	case SUB_ERR_FORGOTTEN:
 		row_err(im, r->line, "warning: %s", err);
 		im->forgotten++;
@@ -245,7 +306,7 @@ on_progress(void *arg, size_t done, size_t total)
 {
 	struct import *im = arg;
 	long rows = im->added + im->updated + im->unchanged + im->forgotten +
-	    im->invalid;
+	    im->unsubscribed + im->bounced + im->invalid;
 
 	if (im->progress_tty)
 		fprintf(stderr, "\r\033[Kimporting %s: %3d%% (%ld rows)",
@@ -253,6 +314,120 @@ on_progress(void *arg, size_t done, size_t total)
 	else if (done < total)
 		fprintf(stderr, "importing %s: %d%% (%ld rows)\n", im->file,
 		    total ? (int)(100.0 * done / total) : 100, rows);
+}
+
+/* " (forgotten)", " (1 forgotten, 2 unsubscribed)", or "" if none. */
+static void
+skipped_why(struct buf *b, const struct import *im)
+{
+	const struct {
+		long		 n;
+		const char	*why;
+	} kinds[] = { { im->forgotten, "forgotten" },
+	    { im->unsubscribed, "unsubscribed" }, { im->bounced, "bounced" } };
+	size_t i, nkinds = 0;
+	const char *sep = " (";
+
+	for (i = 0; i < 3; i++)
+		nkinds += kinds[i].n > 0;
+	for (i = 0; i < 3; i++) {
+		if (kinds[i].n == 0)
+			continue;
+		if (nkinds == 1)
+			buf_printf(b, "%s%s", sep, kinds[i].why);
+		else
+			buf_printf(b, "%s%ld %s", sep, kinds[i].n, kinds[i].why);
+		sep = ", ";
+	}
+	if (nkinds > 0)
+		buf_putc(b, ')');
+}
+
+/* What the rows that were valid do: "add 3, update 1, leave 2 unchanged
+ * and skip 1 (unsubscribed)". */
+static void
+would(struct buf *b, const struct import *im)
+{
+	long skipped = im->forgotten + im->unsubscribed + im->bounced;
+
+	buf_printf(b, "add %ld, update %ld, leave %ld unchanged", im->added,
+	    im->updated, im->unchanged);
+	if (skipped > 0) {
+		buf_printf(b, " and skip %ld", skipped);
+		skipped_why(b, im);
+	}
+}
+
+/* People who get no mail until they are confirmed: say so, with the flag
+ * to use, so that nobody wonders why the newsletter goes to nobody. */
+static void
+pending_note(const struct import *im, int dry)
+{
+	if (im->pending == 0)
+		return;
+	printf("%ld subscriber%s %s pending: they get no mail until they are "
+	    "confirmed. %s --confirmed if they have agreed already (on paper, "
+	    "in a form, by e-mail).\n", im->pending, im->pending == 1 ? "" :
+	    "s", dry ? "would be" : im->pending == 1 ? "is" : "are",
+	    dry ? "Add" : "Import again with");
+}
+
+/* The import was committed. */
+static void
+summary(const struct import *im)
+{
+	struct buf b;
+	long skipped = im->forgotten + im->unsubscribed + im->bounced;
+
+	buf_init(&b);
+	buf_printf(&b, "%ld added, %ld updated, %ld unchanged, %ld skipped",
+	    im->added, im->updated, im->unchanged, skipped);
+	skipped_why(&b, im);
+	if (im->invalid > 0)
+		buf_printf(&b, ", %ld invalid row%s left out", im->invalid,
+		    im->invalid == 1 ? "" : "s");
+	puts(b.data);
+	buf_free(&b);
+	pending_note(im, 0);
+}
+
+/* Rows were invalid and --skip-invalid was not given: nothing changed. */
+static void
+refused(const struct import *im)
+{
+	struct buf b;
+
+	buf_init(&b);
+	would(&b, im);
+	cli_err("nothing imported: %ld invalid row%s. Fix %s, or import the "
+	    "valid rows with --skip-invalid: that would %s", im->invalid,
+	    im->invalid == 1 ? "" : "s", im->invalid == 1 ? "it" : "them",
+	    b.data);
+	buf_free(&b);
+}
+
+/* --dry-run: what the same command without it would do. */
+static void
+dry_run(const struct import *im, int skip)
+{
+	struct buf b;
+
+	buf_init(&b);
+	would(&b, im);
+	if (im->invalid > 0 && !skip) {
+		printf("dry run, nothing changed: nothing would be imported: "
+		    "%ld invalid row%s. Fix %s, or use --skip-invalid: that "
+		    "would %s\n", im->invalid, im->invalid == 1 ? "" : "s",
+		    im->invalid == 1 ? "it" : "them", b.data);
+	} else {
+		printf("dry run, nothing changed: the import would %s", b.data);
+		if (im->invalid > 0)
+			printf(", and leave out %ld invalid row%s", im->invalid,
+			    im->invalid == 1 ? "" : "s");
+		putchar('\n');
+		pending_note(im, 1);
+	}
+	buf_free(&b);
 }
 
 static const char usage[] =
@@ -269,15 +444,16 @@ static const char usage[] =
     "\n"
     "Every invalid row is reported with its line number. By default nothing\n"
     "is imported when any row is invalid.\n"
-    "  --dry-run           check and count, change nothing\n"
+    "  --dry-run           say what the import would do, change nothing\n"
     "  --skip-invalid      import the valid rows, report the others\n"
     "  --create-districts  create districts that do not exist yet\n"
     "                      (without it they are errors: typos must not\n"
     "                      create new networks)\n"
     "  --confirmed         the people have consented: record it and make\n"
-    "                      new and pending subscribers active\n"
+    "                      new and pending subscribers active (without it\n"
+    "                      they are pending and get no mail)\n"
     "Importing the same file again changes nothing. People who were\n"
-    "forgotten are skipped with a warning.\n";
+    "forgotten, unsubscribed or bounced are skipped with a warning.\n";
 
 int
 cli_import(struct cli *c, int argc, char **argv)
@@ -366,17 +542,16 @@ cli_import(struct cli *c, int argc, char **argv)
 	    info.records + info.row_errors, info.records + info.row_errors == 1 ?
 	    "" : "s", csvin_encoding_name(info.encoding),
 	    info.separator == '\t' ? "\\t" : info.separator == ';' ? ";" : ",");
-	printf("%s%ld added, %ld updated, %ld unchanged, %ld skipped "
-	    "(forgotten), %ld invalid\n", commit ? "" : dry ?
-	    "dry run, would be: " : "", im.added, im.updated, im.unchanged,
-	    im.forgotten, im.invalid);
-	if (!commit && !dry) {
-		cli_err("nothing imported: %ld invalid row%s. Fix %s, or import "
-		    "the valid rows with --skip-invalid", im.invalid,
-		    im.invalid == 1 ? "" : "s", im.invalid == 1 ? "it" : "them");
+	if (commit) {
+		summary(&im);
+		rc = 0;
+	} else if (!dry) {
+		refused(&im);
 		rc = EX_DATAERR;
-	} else
-		rc = dry && im.invalid > 0 ? EX_DATAERR : 0;
+	} else {
+		dry_run(&im, skip);
+		rc = im.invalid > 0 && !skip ? EX_DATAERR : 0;
+	}
 out:
 	seen_free(&im.seen);
 	free(im.consent_source);

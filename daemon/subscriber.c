@@ -475,6 +475,11 @@ upsert_folded(struct db *db, const char *email, const struct sub_fields *f,
 		    create_districts, 0, errstr);
 		return in_savepoint(db, rc);
 	}
+	if (strcmp(status, "unsubscribed") == 0 ||
+	    strcmp(status, "bounced") == 0) {
+		free(status);
+		return SUB_SKIPPED;
+	}
 	savepoint(db);
 	changed = apply_fields(db, sid, f, create_districts, errstr);
 	if (changed >= 0 && confirmed && strcmp(status, "pending") == 0) {
@@ -512,6 +517,12 @@ update_folded(struct db *db, const char *email, const struct sub_fields *f,
 	if (rc < 0)
 		return in_savepoint(db, rc);
 	return in_savepoint(db, rc ? SUB_UPDATED : SUB_UNCHANGED);
+}
+
+int
+subscriber_status(struct db *db, const char *email, char **status)
+{
+	return lookup_id(db, email, status) > 0;
 }
 
 int

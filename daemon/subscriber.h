@@ -49,6 +49,7 @@ enum sub_result {
 	SUB_ADDED = 1,
 	SUB_UPDATED,
 	SUB_UNCHANGED,
+	SUB_SKIPPED,            /* import: unsubscribed or bounced, untouched */
 	SUB_ERR_DB = -1,        /* database error */
 	SUB_ERR_INVALID = -2,   /* bad address, language, district name … */
 	SUB_ERR_EXISTS = -3,    /* add: the address exists already */
@@ -76,10 +77,11 @@ int subscriber_add(struct db *db, const char *email, const struct sub_fields *f,
 /*
  * Import semantics: adds, or updates name, language and the district/topic
  * sets of an existing subscriber. An existing subscriber's status only
- * changes from pending to active when confirmed; unsubscribed and bounced
- * people stay so. A forgotten address gives SUB_ERR_FORGOTTEN.
- * Returns SUB_ADDED, SUB_UPDATED, SUB_UNCHANGED or a negative sub_result.
- * Runs inside the caller's transaction if one is open.
+ * changes from pending to active when confirmed. People who unsubscribed
+ * or bounced are left as they are: SUB_SKIPPED (*errstr is not set; see
+ * subscriber_get() for why). A forgotten address gives SUB_ERR_FORGOTTEN.
+ * Returns SUB_ADDED, SUB_UPDATED, SUB_UNCHANGED, SUB_SKIPPED or a negative
+ * sub_result. Runs inside the caller's transaction if one is open.
  */
 int subscriber_upsert(struct db *db, const char *email,
     const struct sub_fields *f, int confirmed, const char *consent_source,
@@ -109,6 +111,10 @@ int subscriber_forget(struct db *db, const char *email, char **errstr);
 
 /* 1 if the address was forgotten, 0 if not, -1 on error. */
 int subscriber_is_forgotten(struct db *db, const char *email);
+
+/* The status of the subscriber with this address in *status (caller
+ * frees): 1, or 0 if there is no such subscriber. */
+int subscriber_status(struct db *db, const char *email, char **status);
 
 /* Loads one subscriber: 0 and *out, SUB_ERR_NOTFOUND, or SUB_ERR_DB. */
 int subscriber_get(struct db *db, const char *email, struct subscriber **out);

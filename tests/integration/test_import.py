@@ -171,5 +171,82 @@ class TestLanguages(Tool):
         self.assertEqual(self.show("a@example.org")["language"], "uk")
 
 
+class TestSummary(Tool):
+    GOOD = ("email,name,Stadtteil\n"
+            "anna@example.org,Anna,Nord\n"
+            "bernd@example.org,Bernd,Süd\n")
+
+    def emails(self):
+        return sorted(self.tsv())
+
+    def test_refused_import_says_nothing_was_imported(self):
+        path = self.write("bad.csv", self.GOOD + "broken,Broken,Nord\n")
+        r = self.fails(EX_DATAERR, "subscriber", "import", path)
+        self.assertNotIn("added", r.stdout)
+        self.assertNotIn("pending", r.stdout)
+        self.assertIn(path + ":4: ", r.stderr)
+        self.assertIn("nothing imported: 1 invalid row", r.stderr)
+        self.assertIn("--skip-invalid: that would add 2, update 0, leave 0 "
+                      "unchanged", r.stderr)
+        self.assertEqual(self.emails(), [])
+
+    def test_dry_run_says_what_would_happen(self):
+        path = self.write("good.csv", self.GOOD)
+        out = self.ok("subscriber", "import", path, "--dry-run")
+        self.assertIn("dry run, nothing changed: the import would add 2, "
+                      "update 0, leave 0 unchanged", out)
+        self.assertNotIn("2 added", out)
+        self.assertIn("2 subscribers would be pending", out)
+        self.assertEqual(self.emails(), [])
+        # with an invalid row: nothing would be imported, unless skipped
+        bad = self.write("bad.csv", self.GOOD + "broken,Broken,Nord\n")
+        r = self.fails(EX_DATAERR, "subscriber", "import", bad, "--dry-run")
+        self.assertIn("nothing would be imported: 1 invalid row", r.stdout)
+        out = self.ok("subscriber", "import", bad, "--dry-run",
+                      "--skip-invalid")
+        self.assertIn("would add 2, update 0, leave 0 unchanged, and leave "
+                      "out 1 invalid row", out)
+        self.assertEqual(self.emails(), [])
+
+    def test_unsubscribed_and_bounced_are_skipped_with_their_line(self):
+        path = self.write("good.csv", self.GOOD)
+        self.ok("subscriber", "import", path, "--confirmed")
+        self.ok("subscriber", "unsubscribe", "anna@example.org")
+        self.ok("subscriber", "set", "bernd@example.org", "--status",
+                "bounced")
+        changed = self.write("changed.csv", "email,name,Stadtteil\n"
+                             "anna@example.org,Anna Neu,Süd\n"
+                             "bernd@example.org,Bernd Neu,Nord\n"
+                             "carla@example.org,Carla,Nord\n")
+        r = self.run_tool("subscriber", "import", changed, "--confirmed")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stderr, r"%s:2: warning: anna@example\.org "
+                         r"unsubscribed \(last change \d{4}-\d\d-\d\d "
+                         r"\d\d:\d\d\), skipped" % changed)
+        self.assertIn(changed + ":3: warning: bernd@example.org bounced",
+                      r.stderr)
+        self.assertIn("1 added, 0 updated, 0 unchanged, 2 skipped "
+                      "(1 unsubscribed, 1 bounced)", r.stdout)
+        anna = self.show("anna@example.org")
+        self.assertEqual((anna["name"], anna["status"], anna["districts"]),
+                         ("Anna", "unsubscribed", ["Nord"]))
+        self.assertEqual(self.show("bernd@example.org")["status"], "bounced")
+
+    def test_pending_people_are_pointed_to_confirmed(self):
+        path = self.write("good.csv", self.GOOD)
+        out = self.ok("subscriber", "import", path)
+        self.assertIn("2 added", out)
+        self.assertIn("2 subscribers are pending: they get no mail", out)
+        self.assertIn("--confirmed", out)
+        # a second import without --confirmed: still pending, still said
+        out = self.ok("subscriber", "import", path)
+        self.assertIn("2 unchanged", out)
+        self.assertIn("2 subscribers are pending", out)
+        out = self.ok("subscriber", "import", path, "--confirmed")
+        self.assertNotIn("pending", out)
+        self.assertEqual({r["status"] for r in self.tsv().values()},
+                         {"active"})
+
+
 if __name__ == "__main__":
     unittest.main()

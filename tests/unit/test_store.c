@@ -244,7 +244,8 @@ test_upsert_semantics(void **state)
 	/* …but never re-subscribes someone who unsubscribed */
 	assert_int_equal(subscriber_set_status(db, "eva@example.org",
 	    "unsubscribed", NULL, &err), SUB_UPDATED);
-	subscriber_upsert(db, "eva@example.org", &f, 1, "imp", 0, &err);
+	assert_int_equal(subscriber_upsert(db, "eva@example.org", &f, 1, "imp",
+	    0, &err), SUB_SKIPPED);
 	assert_int_equal(subscriber_get(db, "eva@example.org", &s), 0);
 	assert_string_equal(s->status, "unsubscribed");
 	subscriber_free(s);
