@@ -202,10 +202,15 @@ read_header(struct reader *r)
 		if (*field(r, i) == '\0')
 			continue;
 		if ((col = lookup_column(field(r, i))) == -1) {
-			a = shown_name(field(r, i));
-			buf_printf(&unknown, "%s\"%s\" (column %zu)",
-			    nunknown++ > 0 ? ", " : "", a, i + 1);
-			free(a);
+			/* name the first few: a file with a million unknown
+			 * columns gets a line, not megabytes */
+			if (nunknown < 5) {
+				a = shown_name(field(r, i));
+				buf_printf(&unknown, "%s\"%s\" (column %zu)",
+				    nunknown > 0 ? ", " : "", a, i + 1);
+				free(a);
+			}
+			nunknown++;
 			continue;
 		}
 		if (seen[col]) {
@@ -242,6 +247,8 @@ read_header(struct reader *r)
 	if (!seen[COL_EMAIL])
 		buf_printf(&msg, "%sthere is no email column",
 		    msg.len ? "; " : "");
+	if (nunknown > 5)
+		buf_printf(&unknown, " and %zu more", nunknown - 5);
 	if (nunknown > 0) {
 		buf_printf(&msg, "%sunknown column%s %s; ", msg.len ? "; " : "",
 		    nunknown > 1 ? "s" : "", unknown.data);

@@ -135,6 +135,7 @@ csvin_decode(const char *data, size_t len, struct buf *conv,
 {
 	const unsigned char *p = (const unsigned char *)data;
 	const char *nul;
+	size_t bad;
 
 	if ((len >= 4 && memcmp(data, "PK\x03\x04", 4) == 0) ||
 	    (len >= 8 && memcmp(data, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
@@ -164,6 +165,13 @@ csvin_decode(const char *data, size_t len, struct buf *conv,
 		*enc = CSVIN_UTF8;
 		*text = data;
 		*tlen = len;
+	} else if (utf8_multibyte_count(data, len, &bad) > 2 * bad) {
+		/* UTF-8 but for a few bytes: decoding it all as Windows-1252
+		 * would garble every umlaut that is right */
+		*errstr = xasprintf("line %zu: invalid UTF-8 in a file that is "
+		    "otherwise UTF-8; correct that line or save the file as "
+		    "\"CSV UTF-8\" again", bad_utf8_line(data, len));
+		return -1;
 	} else {
 		*enc = CSVIN_CP1252;
 		if (decode_cp1252(data, len, conv, errstr) == -1)

@@ -223,6 +223,22 @@ utf8_seq(const unsigned char *s, size_t n, uint32_t *cpout)
 	return len;
 }
 
+size_t
+utf8_multibyte_count(const char *s, size_t len, size_t *bad)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n, count = 0;
+
+	*bad = 0;
+	while (i < len) {
+		n = utf8_seq(p + i, len - i, NULL);
+		count += n > 1;
+		*bad += n == 0;
+		i += n ? n : 1;
+	}
+	return count;
+}
+
 int
 utf8_valid(const char *s, size_t len)
 {

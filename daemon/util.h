@@ -57,6 +57,11 @@ char *str_trim(char *s);
 /* 1 if s is valid UTF-8 (no overlongs, no surrogates), else 0. */
 int utf8_valid(const char *s, size_t len);
 
+/* How many valid multi-byte UTF-8 characters s[0..len) holds, and how
+ * many bytes are not UTF-8 (*bad). A file with far more of the first is
+ * meant to be UTF-8 even where a few bytes are broken. */
+size_t utf8_multibyte_count(const char *s, size_t len, size_t *bad);
+
 /* Fills p with n bytes from the kernel's CSPRNG (getrandom). Fatal on
  * failure: we never fall back to a weak source. */
 void random_bytes(void *p, size_t n);

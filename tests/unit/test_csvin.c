@@ -150,6 +150,43 @@ test_cp1252(void **state)
 	free(err);
 }
 
+/* UTF-8 but for one broken byte: the line is named, nothing is decoded as
+ * Windows-1252 (which would garble every correct umlaut). */
+static void
+test_mostly_utf8_names_the_line(void **state)
+{
+	char *err;
+
+	(void)state;
+	err = PF("email,name\na@b.de,J\xc3\xbcrgen M\xc3\xbcller\n"
+	    "c@d.de,Gro\xc3\x9f\nd@e.de,Sch\xf6n\ne@f.de,\xc3\x96zt\xc3\xbcrk\n");
+	assert_contains(err, "line 4: invalid UTF-8");
+	free(err);
+}
+
+/* A header with a huge number of unknown columns: the first few are
+ * named, the error stays one short line. */
+static void
+test_many_unknown_columns(void **state)
+{
+	struct buf b;
+	char *err;
+	int i;
+
+	(void)state;
+	buf_init(&b);
+	buf_puts(&b, "email");
+	for (i = 0; i < 100000; i++)
+		buf_printf(&b, ",junk%d", i);
+	buf_puts(&b, "\na@b.de\n");
+	err = parse_fail(b.data, b.len);
+	assert_contains(err, "\"junk0\" (column 2)");
+	assert_contains(err, "and 99995 more");
+	assert_true(strlen(err) < 2000);
+	free(err);
+	buf_free(&b);
+}
+
 /* Every byte 0x80..0xFF against glibc's own CP1252 converter. */
 static void
 test_cp1252_table(void **state)
@@ -700,6 +737,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_utf8_bom),
 		cmocka_unit_test(test_cp1252),
+		cmocka_unit_test(test_mostly_utf8_names_the_line),
+		cmocka_unit_test(test_many_unknown_columns),
 		cmocka_unit_test(test_cp1252_table),
 		cmocka_unit_test(test_utf16),
 		cmocka_unit_test(test_separator),
