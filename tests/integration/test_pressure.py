@@ -254,6 +254,28 @@ class TestOneSender(Pressure):
                lost=lost, duplicates=dups)
 
 
+class TestChecks(Pressure):
+    def test_check_refuses_what_the_daemon_refuses(self):
+        """tls = none to a host that only looks like loopback is refused by
+        `rundbrief check` and `rundbriefd -n`, as at start."""
+        for host, want in (("127.example.org", 78), ("127.0.0.9", 0),
+                           ("localhost", 0),
+                           ("mail.example.org", 78)):
+            self.configure(25)
+            with open(self.conf) as f:
+                text = f.read()
+            with open(self.conf, "w") as f:
+                f.write(text.replace("smtp://127.0.0.1:25",
+                                     "smtp://%s:25" % host))
+            r = self.run_tool("check")
+            self.assertEqual(r.returncode, want, (host, r.stderr))
+            d = subprocess.run([DAEMON, "-c", self.conf, "-n"],
+                               capture_output=True, text=True, env=self.env)
+            self.assertEqual(d.returncode, want, (host, d.stderr))
+            if want:
+                self.assertIn("loopback", r.stderr + d.stderr)
+
+
 class NotifySocket:
     """A fake systemd notification socket that records what it is told."""
 
