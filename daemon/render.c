@@ -632,16 +632,28 @@ struct keyset {
 	size_t n;
 };
 
-static void
+/* Adds k unless it is there: 1 if added, 0 if it was there. */
+static int
 keys_add(struct keyset *ks, const char *k)
 {
 	size_t i;
 
 	for (i = 0; i < ks->n; i++)
 		if (strcmp(ks->k[i], k) == 0)
-			return;
+			return 0;
 	ks->k = xrealloc(ks->k, (ks->n + 1) * sizeof(char *));
 	ks->k[ks->n++] = xstrdup(k);
+	return 1;
+}
+
+static void
+keys_free(struct keyset *ks)
+{
+	size_t i;
+
+	for (i = 0; i < ks->n; i++)
+		free(ks->k[i]);
+	free(ks->k);
 }
 
 /* Every key at any depth of v. */
@@ -664,14 +676,16 @@ keys_collect(struct keyset *ks, const struct tv *v)
 
 struct name_check {
 	struct keyset *ks;
-	const char *file;
+	struct keyset *reported;  /* "FILE:LINE:COL", each warned about once */
+	const char *mail;         /* "de/invitation.txt" */
 	void (*fn)(void *arg, const char *msg);
 	void *arg;
 	int unknown;
 };
 
+/* file is the file holding the name: the mail's template or a partial. */
 static void
-check_name(void *arg, const char *name, int line, int col)
+check_name(void *arg, const char *file, const char *name, int line, int col)
 {
 	struct name_check *nc = arg;
 	char *copy, *seg, *save = NULL, *msg;
@@ -691,8 +705,15 @@ check_name(void *arg, const char *name, int line, int col)
 	free(copy);
 	if (known)
 		return;
-	msg = xasprintf("%s:%d:%d: warning: \"%s\" is not provided by this "
-	    "mail's context (it renders empty)", nc->file, line, col, name);
+	/* a partial used by several mails is warned about once */
+	msg = xasprintf("%s:%d:%d", file, line, col);
+	known = !keys_add(nc->reported, msg);
+	free(msg);
+	if (known)
+		return;
+	msg = xasprintf("%s:%d:%d: warning: \"%s\" is not provided by the "
+	    "context of %s (it renders empty)", file, line, col, name,
+	    nc->mail);
 	nc->fn(nc->arg, msg);
 	free(msg);
 	nc->unknown++;
@@ -727,8 +748,9 @@ render_check_names(struct render *r, void (*fn)(void *arg, const char *msg),
 	struct newsletter nl;
 	struct event ev;
 	struct name_check nc;
+	struct keyset reported = { NULL, 0 };
 	time_t when;
-	char *dist[1] = { "Nord" }, *err = NULL;
+	char *dist[1] = { "Nord" }, *err = NULL, *mail;
 	size_t l, n, p, i;
 	int total = 0;
 
@@ -780,27 +802,24 @@ render_check_names(struct render *r, void (*fn)(void *arg, const char *msg),
 					err = NULL;
 					continue;
 				}
+				mail = xasprintf("%s/%s.%s", langs[l], name,
+				    tmplset_parts[p]);
 				nc.ks = &ks;
-				nc.file = name;
+				nc.reported = &reported;
+				nc.mail = mail;
 				nc.fn = fn;
 				nc.arg = arg;
 				nc.unknown = 0;
-				{
-					char *f = xasprintf("%s/%s.%s", langs[l], name,
-					    tmplset_parts[p]);
-					nc.file = f;
-					tmpl_names(t, check_name, &nc);
-					free(f);
-				}
+				tmpl_names(t, check_name, &nc);
+				free(mail);
 				total += nc.unknown;
 			}
 			for (i = 0; i < 3; i++)
 				tv_free(ctx[i]);
-			for (i = 0; i < ks.n; i++)
-				free(ks.k[i]);
-			free(ks.k);
+			keys_free(&ks);
 		}
 	}
+	keys_free(&reported);
 	return total;
 }
 

@@ -205,8 +205,36 @@ test_unknown_name_warning(void **state)
 	rewind(out);
 	fread(buf, 1, sizeof(buf) - 1, out);
 	fclose(out);
-	assert_non_null(strstr(buf, "en/welcome.txt:1:4: warning: "
-	    "\"subscriber.nmae\""));
+	assert_non_null(strstr(buf, "/typo/en/welcome.txt.mustache:1:4: "
+	    "warning: \"subscriber.nmae\""));
+	assert_non_null(strstr(buf, "context of en/welcome.txt"));
+	config_free(cfg);
+}
+
+/* A typo in a partial is reported at the partial's file and line, once,
+ * though several mails include it. */
+static void
+test_unknown_name_in_partial(void **state)
+{
+	struct config *cfg = test_config();
+	FILE *out = tmpfile();
+	char buf[8192] = "", want[700];
+	const char *p;
+
+	(void)state;
+	put("partial/de/event.txt.mustache", "» {{title}}\n  Wann: {{wehn}}\n");
+	free(cfg->templates);
+	cfg->templates = xasprintf("%s/partial", dir);
+	assert_int_equal(render_check(cfg, out), 0);
+	rewind(out);
+	fread(buf, 1, sizeof(buf) - 1, out);
+	fclose(out);
+	snprintf(want, sizeof(want), "%s/partial/de/event.txt.mustache:2:9: "
+	    "warning: \"wehn\"", dir);
+	if ((p = strstr(buf, want)) == NULL)
+		fail_msg("no \"%s\" in:\n%s", want, buf);
+	assert_null(strstr(p + strlen(want), "\"wehn\""));
+	assert_null(strstr(buf, "invitation.txt:2:9"));
 	config_free(cfg);
 }
 
@@ -437,6 +465,7 @@ main(void)
 		cmocka_unit_test(test_override_and_language_fallback),
 		cmocka_unit_test(test_template_errors_name_file_line_column),
 		cmocka_unit_test(test_unknown_name_warning),
+		cmocka_unit_test(test_unknown_name_in_partial),
 		cmocka_unit_test(test_newsletter_events_per_district),
 		cmocka_unit_test(test_event_mails),
 	};
