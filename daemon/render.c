@@ -14,6 +14,7 @@
 #include "markdown.h"
 #include "newsletter.h"
 #include "render.h"
+#include "renderpriv.h"
 #include "subscriber.h"
 #include "template.h"
 #include "tmplset.h"
@@ -21,7 +22,6 @@
 #include "util.h"
 
 #define TEXT_WIDTH 72
-#define NL_CACHE 64
 
 /* Words the code (not the templates) writes, per language. */
 struct words {
@@ -81,19 +81,6 @@ kind_index(const char *kind)
 			return i;
 	return 5;
 }
-
-struct nl_cache {
-	char *key;          /* lang + '|' + district names */
-	struct tv *ctx;
-};
-
-struct render {
-	const struct config *cfg;
-	struct tmplset *ts;
-	unsigned long nl_serial;       /* the newsletter the cache is for */
-	struct nl_cache cache[NL_CACHE];
-	size_t ncache, next;
-};
 
 void
 rendered_init(struct rendered *r)
@@ -272,8 +259,9 @@ links_tv(struct tv *o, const struct config *cfg, const char *path,
 }
 
 /* Values every mail has, for subscriber s in language lang. */
-static struct tv *
-person_tv(struct render *r, const char *lang, const struct subscriber *s)
+struct tv *
+render_person_tv(struct render *r, const char *lang,
+    const struct subscriber *s)
 {
 	const struct config *cfg = r->cfg;
 	const struct words *w = words_for(lang);
@@ -299,8 +287,8 @@ person_tv(struct render *r, const char *lang, const struct subscriber *s)
 }
 
 /* Values about the organisation and language. */
-static struct tv *
-base_tv(struct render *r, const char *lang)
+struct tv *
+render_base_tv(struct render *r, const char *lang)
 {
 	const struct config *cfg = r->cfg;
 	struct tv *o = tv_object(), *org = tv_object();
@@ -404,12 +392,13 @@ in_districts(const struct event *ev, const struct subscriber *s)
 	return 0;
 }
 
-static struct tv *
-newsletter_tv(struct render *r, const struct newsletter *nl, const char *lang,
-    const struct subscriber *s)
+struct tv *
+render_newsletter_tv(struct render *r, const struct newsletter *nl,
+    const char *lang, const struct subscriber *s)
 {
 	const struct words *w = words_for(lang);
-	struct tv *o = base_tv(r, lang), *groups = tv_list(), *ed = tv_object();
+	struct tv *o = render_base_tv(r, lang), *groups = tv_list(),
+	    *ed = tv_object();
 	struct buf b;
 	struct tm tm;
 	size_t i;
@@ -494,7 +483,7 @@ newsletter_ctx(struct render *r, const struct newsletter *nl, const char *lang,
 		tv_free(c->ctx);
 	}
 	c->key = buf_steal(&key);
-	c->ctx = newsletter_tv(r, nl, lang, s);
+	c->ctx = render_newsletter_tv(r, nl, lang, s);
 	return c->ctx;
 }
 
@@ -507,7 +496,7 @@ render_newsletter(struct render *r, const struct newsletter *nl,
 	int rc;
 
 	stack[0] = newsletter_ctx(r, nl, lang, s);
-	stack[1] = person_tv(r, lang, s);
+	stack[1] = render_person_tv(r, lang, s);
 	rc = render_parts(r, "newsletter", lang, stack, 2, nl->subject, out,
 	    errstr);
 	tv_free(stack[1]);
@@ -578,6 +567,29 @@ lead_text(const char *lang, long lead)
 	return xasprintf(w->in_days, days);
 }
 
+struct tv *
+render_event_mail_tv(struct render *r, const char *name, const char *lang,
+    const struct event *ev, const struct event *old, long lead)
+{
+	struct tv *o = render_base_tv(r, lang);
+
+	tv_set(o, "event", event_tv(lang, ev, 0));
+	if (old != NULL) {
+		struct tv *ch = changes_tv(lang, ev, old);
+		tv_set(o, "has_changes", tv_bool(tv_len(ch) > 0));
+		tv_set(o, "changes", ch);
+	} else {
+		tv_set(o, "has_changes", tv_bool(0));
+		tv_set(o, "changes", tv_list());
+	}
+	if (strcmp(name, "reminder") == 0) {
+		char *t = lead_text(lang, lead);
+		tv_set_str(o, "reminder_lead", t);
+		free(t);
+	}
+	return o;
+}
+
 int
 render_event_mail(struct render *r, const char *name, const struct event *ev,
     const struct event *old, long lead, const struct subscriber *s,
@@ -587,22 +599,8 @@ render_event_mail(struct render *r, const char *name, const struct event *ev,
 	struct tv *stack[2];
 	int rc;
 
-	stack[0] = base_tv(r, lang);
-	tv_set(stack[0], "event", event_tv(lang, ev, 0));
-	if (old != NULL) {
-		struct tv *ch = changes_tv(lang, ev, old);
-		tv_set(stack[0], "has_changes", tv_bool(tv_len(ch) > 0));
-		tv_set(stack[0], "changes", ch);
-	} else {
-		tv_set(stack[0], "has_changes", tv_bool(0));
-		tv_set(stack[0], "changes", tv_list());
-	}
-	if (strcmp(name, "reminder") == 0) {
-		char *t = lead_text(lang, lead);
-		tv_set_str(stack[0], "reminder_lead", t);
-		free(t);
-	}
-	stack[1] = person_tv(r, lang, s);
+	stack[0] = render_event_mail_tv(r, name, lang, ev, old, lead);
+	stack[1] = render_person_tv(r, lang, s);
 	rc = render_parts(r, name, lang, stack, 2, NULL, out, errstr);
 	tv_free(stack[0]);
 	tv_free(stack[1]);
@@ -617,229 +615,10 @@ render_notice(struct render *r, const char *name, const struct subscriber *s,
 	struct tv *stack[2];
 	int rc;
 
-	stack[0] = base_tv(r, lang);
-	stack[1] = person_tv(r, lang, s);
+	stack[0] = render_base_tv(r, lang);
+	stack[1] = render_person_tv(r, lang, s);
 	rc = render_parts(r, name, lang, stack, 2, NULL, out, errstr);
 	tv_free(stack[0]);
 	tv_free(stack[1]);
 	return rc;
-}
-
-/* ---- checking the names templates use ---- */
-
-struct keyset {
-	char **k;
-	size_t n;
-};
-
-/* Adds k unless it is there: 1 if added, 0 if it was there. */
-static int
-keys_add(struct keyset *ks, const char *k)
-{
-	size_t i;
-
-	for (i = 0; i < ks->n; i++)
-		if (strcmp(ks->k[i], k) == 0)
-			return 0;
-	ks->k = xrealloc(ks->k, (ks->n + 1) * sizeof(char *));
-	ks->k[ks->n++] = xstrdup(k);
-	return 1;
-}
-
-static void
-keys_free(struct keyset *ks)
-{
-	size_t i;
-
-	for (i = 0; i < ks->n; i++)
-		free(ks->k[i]);
-	free(ks->k);
-}
-
-/* Every key at any depth of v. */
-static void
-keys_collect(struct keyset *ks, const struct tv *v)
-{
-	const struct tv *val;
-	const char *k;
-	size_t i;
-
-	if (tv_type(v) == TV_LIST)
-		for (i = 0; i < tv_len(v); i++)
-			keys_collect(ks, tv_at(v, i));
-	else if (tv_type(v) == TV_OBJECT)
-		for (i = 0; (k = tv_key_at(v, i, &val)) != NULL; i++) {
-			keys_add(ks, k);
-			keys_collect(ks, val);
-		}
-}
-
-struct name_check {
-	struct keyset *ks;
-	struct keyset *reported;  /* "FILE:LINE:COL", each warned about once */
-	const char *mail;         /* "de/invitation.txt" */
-	void (*fn)(void *arg, const char *msg);
-	void *arg;
-	int unknown;
-};
-
-/* file is the file holding the name: the mail's template or a partial. */
-static void
-check_name(void *arg, const char *file, const char *name, int line, int col)
-{
-	struct name_check *nc = arg;
-	char *copy, *seg, *save = NULL, *msg;
-	size_t i;
-	int known = 1;
-
-	if (strcmp(name, ".") == 0 || strcmp(name, "subject") == 0)
-		return;
-	copy = xstrdup(name);
-	for (seg = strtok_r(copy, ".", &save); seg != NULL && known;
-	    seg = strtok_r(NULL, ".", &save)) {
-		known = 0;
-		for (i = 0; i < nc->ks->n; i++)
-			if (strcmp(nc->ks->k[i], seg) == 0)
-				known = 1;
-	}
-	free(copy);
-	if (known)
-		return;
-	/* a partial used by several mails is warned about once */
-	msg = xasprintf("%s:%d:%d", file, line, col);
-	known = !keys_add(nc->reported, msg);
-	free(msg);
-	if (known)
-		return;
-	msg = xasprintf("%s:%d:%d: warning: \"%s\" is not provided by the "
-	    "context of %s (it renders empty)", file, line, col, name,
-	    nc->mail);
-	nc->fn(nc->arg, msg);
-	free(msg);
-	nc->unknown++;
-}
-
-static void
-sample_event(struct event *ev)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->uid = "check@rundbrief.invalid";
-	ev->kind = "training";
-	ev->title = "Check";
-	ev->description = "Text";
-	ev->location = "Ort";
-	ev->online_url = "https://example.org/";
-	ev->tzid = "Europe/Berlin";
-	ev->start_local = "2026-12-03 18:00";
-	ev->end_local = "2026-12-03 20:00";
-	ev->start_utc = 1796317200;
-	ev->end_utc = 1796324400;
-	ev->rrule = "FREQ=MONTHLY;COUNT=2";
-	ev->district = "Nord";
-	ev->status = "published";
-}
-
-int
-render_check_names(struct render *r, void (*fn)(void *arg, const char *msg),
-    void *arg)
-{
-	const char *const *langs = tmplset_languages(r->ts);
-	struct subscriber s;
-	struct newsletter nl;
-	struct event ev;
-	struct name_check nc;
-	struct keyset reported = { NULL, 0 };
-	time_t when;
-	char *dist[1] = { "Nord" }, *err = NULL, *mail;
-	size_t l, n, p, i;
-	int total = 0;
-
-	memset(&s, 0, sizeof(s));
-	s.email = "check@rundbrief.invalid";
-	s.name = "Check";
-	s.token = "0";
-	s.districts = dist;
-	s.ndistricts = 1;
-	sample_event(&ev);
-	memset(&nl, 0, sizeof(nl));
-	nl.year = 2026;
-	nl.month = 12;
-	nl.to = 1798761600;
-	nl.editorial = "Text";
-	nl.events = &ev;
-	when = ev.start_utc;
-	nl.when = &when;
-	nl.nevents = 1;
-	for (l = 0; langs[l] != NULL; l++) {
-		s.language = (char *)langs[l];
-		for (n = 0; tmplset_names[n] != NULL; n++) {
-			struct keyset ks = { NULL, 0 };
-			struct tv *ctx[3];
-			const char *name = tmplset_names[n];
-
-			ctx[0] = base_tv(r, langs[l]);
-			ctx[1] = person_tv(r, langs[l], &s);
-			ctx[2] = strcmp(name, "newsletter") == 0 ?
-			    newsletter_tv(r, &nl, langs[l], &s) : tv_object();
-			tv_set(ctx[2], "event", event_tv(langs[l], &ev, 0));
-			tv_set(ctx[2], "changes", changes_tv(langs[l], &ev, &ev));
-			tv_set(ctx[2], "has_changes", tv_bool(1));
-			tv_set_str(ctx[2], "reminder_lead", "x");
-			{
-				struct tv *c = tv_object();
-				tv_set_str(c, "label", "");
-				tv_set_str(c, "old", "");
-				tv_set_str(c, "new", "");
-				tv_push((struct tv *)tv_get(ctx[2], "changes"), c);
-			}
-			for (i = 0; i < 3; i++)
-				keys_collect(&ks, ctx[i]);
-			for (p = 0; tmplset_parts[p] != NULL; p++) {
-				const struct tmpl *t = tmplset_get(r->ts, langs[l],
-				    name, tmplset_parts[p], NULL, &err);
-				if (t == NULL) {
-					free(err);
-					err = NULL;
-					continue;
-				}
-				mail = xasprintf("%s/%s.%s", langs[l], name,
-				    tmplset_parts[p]);
-				nc.ks = &ks;
-				nc.reported = &reported;
-				nc.mail = mail;
-				nc.fn = fn;
-				nc.arg = arg;
-				nc.unknown = 0;
-				tmpl_names(t, check_name, &nc);
-				free(mail);
-				total += nc.unknown;
-			}
-			for (i = 0; i < 3; i++)
-				tv_free(ctx[i]);
-			keys_free(&ks);
-		}
-	}
-	keys_free(&reported);
-	return total;
-}
-
-static void
-print_line(void *arg, const char *msg)
-{
-	fprintf((FILE *)arg, "%s\n", msg);
-}
-
-int
-render_check(const struct config *cfg, FILE *out)
-{
-	struct tmplset *ts = tmplset_new(cfg->templates, cfg->language);
-	struct render *r = render_new(cfg, ts);
-	int errors;
-
-	errors = tmplset_check(ts, print_line, out);
-	if (errors == 0)
-		render_check_names(r, print_line, out);
-	render_free(r);
-	tmplset_free(ts);
-	return errors;
 }
