@@ -36,7 +36,7 @@ struct parse {
 
 enum kind { K_STR, K_EMAIL, K_FROM, K_URL_SMTP, K_URL_IMAP, K_URL_WEB, K_TZ,
 	K_LANG, K_INT, K_RATE, K_LONG, K_DURATION, K_BOOL, K_TLS, K_RRULE,
-	K_OFFSETS, K_PATH, K_SECRET, K_DOMAIN };
+	K_OFFSETS, K_PATH, K_SECRET, K_DOMAIN, K_WORDS };
 
 struct key {
 	const char *section;
@@ -58,6 +58,7 @@ static const struct key keys[] = {
 	{ "general", "content", K_PATH, F(content), 0, 0 },
 	{ "general", "base_url", K_URL_WEB, F(base_url), 0, 0 },
 	{ "general", "message_id_domain", K_DOMAIN, F(message_id_domain), 0, 0 },
+	{ "general", "area_name", K_WORDS, F(area_name), 0, 0 },
 	{ "smtp", "url", K_URL_SMTP, F(smtp_url), 0, 0 },
 	{ "smtp", "maildir", K_PATH, F(maildir), 0, 0 },
 	{ "smtp", "username", K_STR, F(smtp_username), 0, 0 },
@@ -337,6 +338,57 @@ set_offsets(struct parse *p, const struct key *k, const char *v)
 	cfg->n_reminder_offsets = n;
 }
 
+/* "key.LANG = text" (lang "" for plain "key"); empty text: the default. */
+static void
+set_word(struct parse *p, const struct key *k, const char *name,
+    const char *lang, const char *v)
+{
+	struct config_words *ws = FIELD(p->cfg, k->off, struct config_words);
+	size_t i;
+
+	if (*lang != '\0' && !valid_lang(lang)) {
+		perr(p, k->section, name, "\"%s\" is not a two-letter ISO 639-1 "
+		    "language code (write e.g. %s.en)", lang, k->name);
+		return;
+	}
+	if (!utf8_valid(v, strlen(v))) {
+		perr(p, k->section, name, "not valid UTF-8");
+		return;
+	}
+	for (i = 0; i < ws->n && strcmp(ws->w[i].lang, lang) != 0; i++)
+		;
+	if (i == ws->n) {
+		if (*v == '\0')
+			return;
+		ws->w = xrealloc(ws->w, (ws->n + 1) * sizeof(*ws->w));
+		snprintf(ws->w[ws->n].lang, sizeof(ws->w[ws->n].lang), "%s",
+		    lang);
+		ws->w[ws->n++].text = NULL;
+	}
+	free(ws->w[i].text);
+	if (*v != '\0') {
+		ws->w[i].text = xstrdup(v);
+		return;
+	}
+	ws->w[i] = ws->w[--ws->n];
+}
+
+const char *
+config_word(const struct config *cfg, const struct config_words *ws,
+    const char *lang)
+{
+	const char *dflt = NULL;
+	size_t i;
+
+	for (i = 0; i < ws->n; i++) {
+		if (strcmp(ws->w[i].lang, lang) == 0)
+			return ws->w[i].text;
+		if (ws->w[i].lang[0] == '\0' && strcmp(lang, cfg->language) == 0)
+			dflt = ws->w[i].text;
+	}
+	return dflt;
+}
+
 static void
 set_value(struct parse *p, const struct key *k, const char *v)
 {
@@ -478,6 +530,8 @@ set_value(struct parse *p, const struct key *k, const char *v)
 	case K_OFFSETS:
 		set_offsets(p, k, v);
 		return;
+	case K_WORDS:
+		return; /* set_word(): the key names the language */
 	}
 	/* empty value: back to the default (NULL) */
 	free(*FIELD(cfg, k->off, char *));
@@ -495,14 +549,18 @@ handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *p = user;
 	const struct key *k;
+	const char *lang;
+	char *bare = NULL, seen[128];
 	size_t i, j, n;
-	char seen[128];
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		k = &keys[i];
+		n = strlen(k->name);
 		if (strcmp(k->section, section) != 0 ||
-		    strcmp(k->name, name) != 0)
+		    strncmp(k->name, name, n) != 0 ||
+		    (name[n] != '\0' && (name[n] != '.' || k->kind != K_WORDS)))
 			continue;
+		lang = name[n] == '.' ? name + n + 1 : "";
 		snprintf(seen, sizeof(seen), "%s.%s", section, name);
 		for (j = 0; j < p->nseen; j++)
 			if (strcmp(p->seen[j], seen) == 0) {
@@ -512,15 +570,16 @@ handler(void *user, const char *section, const char *name, const char *value)
 		if (p->nseen < sizeof(p->seen) / sizeof(p->seen[0]))
 			p->seen[p->nseen++] = xstrdup(seen);
 		n = strlen(value);
+		/* organisation = "Landkreis Beispiel": quotes are not part of
+		 * the value */
 		if (n >= 2 && ((value[0] == '"' && value[n - 1] == '"') ||
-		    (value[0] == '\'' && value[n - 1] == '\''))) {
-			/* organisation = "Landkreis Beispiel": quotes are
-			 * not part of the value */
-			char *bare = xstrndup(value + 1, n - 2);
-			set_value(p, k, bare);
-			free(bare);
-		} else
+		    (value[0] == '\'' && value[n - 1] == '\'')))
+			value = bare = xstrndup(value + 1, n - 2);
+		if (k->kind == K_WORDS)
+			set_word(p, k, name, lang, value);
+		else
 			set_value(p, k, value);
+		free(bare);
 		return 1;
 	}
 	if (*section == '\0')
@@ -779,6 +838,16 @@ config_free(struct config *cfg)
 		case K_RRULE: case K_PATH: case K_SECRET: case K_DOMAIN:
 			free(*FIELD(cfg, keys[i].off, char *));
 			break;
+		case K_WORDS: {
+			struct config_words *ws = FIELD(cfg, keys[i].off,
+			    struct config_words);
+			size_t j;
+
+			for (j = 0; j < ws->n; j++)
+				free(ws->w[j].text);
+			free(ws->w);
+			break;
+		}
 		default:
 			break;
 		}

@@ -197,7 +197,6 @@ event_tv(const char *lang, const struct event *ev, time_t at)
 	tv_set_str(o, "info_url", info ? ev->online_url : "");
 	tv_set_str(o, "district", ev->district ? ev->district : "");
 	tv_set(o, "county_wide", tv_bool(ev->district == NULL));
-	tv_set_str(o, "county_wide_text", w->county_wide);
 	tv_set(o, "has_description", tv_bool(ev->description[0] != '\0'));
 	md_to_html(ev->description, strlen(ev->description), &b);
 	set_buf(o, "description_html", &b);
@@ -292,8 +291,13 @@ render_base_tv(struct render *r, const char *lang)
 {
 	const struct config *cfg = r->cfg;
 	struct tv *o = tv_object(), *org = tv_object();
+	const char *area = config_word(cfg, &cfg->area_name, lang);
 
+	if (area == NULL)
+		area = words_for(lang)->county_wide;
 	tv_set_str(o, "lang", lang);
+	tv_set_str(o, "area_name", area);
+	tv_set_str(o, "county_wide_text", area);  /* its older name */
 	tv_set_str(org, "name", cfg->organisation ? cfg->organisation : "");
 	tv_set_str(org, "contact_name",
 	    cfg->organizer_name ? cfg->organizer_name : "");

@@ -98,7 +98,8 @@ class TestInitAndConfig(Tool):
                 if "=" in l and not l.startswith(("; ", "#"))]
         for key in ("database", "timezone", "language", "organisation",
                     "organizer_name", "organizer_email", "templates",
-                    "content", "base_url", "url", "maildir", "username",
+                    "content", "base_url", "area_name", "area_name.en",
+                    "url", "maildir", "username",
                     "password_file", "envelope_from", "from", "reply_to",
                     "connections", "rate_per_second", "rate_per_hour",
                     "connect_timeout", "timeout", "tls", "ca_file",

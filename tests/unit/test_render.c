@@ -457,6 +457,80 @@ test_event_mails(void **state)
 	config_free(cfg);
 }
 
+/* A county-wide event says the configured word, per language, in every
+ * mail that shows it. */
+static void
+test_area_name(void **state)
+{
+	struct config *cfg = test_config();
+	struct tmplset *ts = tmplset_new(NULL, "de");
+	struct render *r;
+	struct subscriber *de = person("Anna", "de", NULL),
+	    *en = person("Olena", "en", NULL), *uk = person("Ivan", "uk", NULL);
+	const struct subscriber *who[3] = { de, en, uk };
+	const char *want[3] = { "stadtweit", "city-wide", "stadtweit" };
+	static const char *const names[] = { "invitation", "update",
+		"cancellation", "reminder" };
+	struct newsletter nl;
+	struct event ev;
+	struct rendered m;
+	time_t when;
+	char *err = NULL;
+	size_t i, k;
+
+	(void)state;
+	cfg->area_name.w = xcalloc(2, sizeof(*cfg->area_name.w));
+	cfg->area_name.w[0].text = xstrdup("stadtweit");
+	strcpy(cfg->area_name.w[1].lang, "en");
+	cfg->area_name.w[1].text = xstrdup("city-wide");
+	cfg->area_name.n = 2;
+	r = render_new(cfg, ts);
+	memset(&ev, 0, sizeof(ev));
+	ev.uid = "u@example.org";
+	ev.kind = "training";
+	ev.title = "Schulung";
+	ev.description = "";
+	ev.tzid = "Europe/Berlin";
+	ev.start_local = "2026-12-03 18:00";
+	ev.end_local = "2026-12-03 20:00";
+	ev.start_utc = 1796317200;
+	ev.end_utc = 1796324400;
+	ev.status = "published";
+	memset(&nl, 0, sizeof(nl));
+	nl.serial = 1;
+	nl.year = 2026;
+	nl.month = 12;
+	nl.to = ev.end_utc;
+	nl.events = &ev;
+	when = ev.start_utc;
+	nl.when = &when;
+	nl.nevents = 1;
+	for (k = 0; k < 3; k++) {
+		for (i = 0; i < 5; i++) {
+			if (i < 4)
+				assert_int_equal(render_event_mail(r, names[i], &ev,
+				    &ev, 86400, who[k], &m, &err), 0);
+			else
+				assert_int_equal(render_newsletter(r, &nl, who[k],
+				    &m, &err), 0);
+			if (strstr(m.text.data, want[k]) == NULL ||
+			    strstr(m.html.data, want[k]) == NULL)
+				fail_msg("%s for %s: no \"%s\" in:\n%s", i < 4 ?
+				    names[i] : "newsletter", who[k]->language,
+				    want[k], m.text.data);
+			assert_null(strstr(m.text.data, "kreisweit"));
+			assert_null(strstr(m.html.data, "county-wide"));
+			rendered_free(&m);
+		}
+	}
+	render_free(r);
+	tmplset_free(ts);
+	subscriber_free(de);
+	subscriber_free(en);
+	subscriber_free(uk);
+	config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -468,6 +542,7 @@ main(void)
 		cmocka_unit_test(test_unknown_name_in_partial),
 		cmocka_unit_test(test_newsletter_events_per_district),
 		cmocka_unit_test(test_event_mails),
+		cmocka_unit_test(test_area_name),
 	};
 
 	return cmocka_run_group_tests_name("render", tests, tmpdir_setup,
