@@ -271,12 +271,11 @@ render_person_tv(struct render *r, const char *lang,
 	tv_set_str(sub, "name", s->name);
 	tv_set_str(sub, "email", s->email);
 	tv_set(o, "subscriber", sub);
-	if (s->name[0] != '\0') {
-		t = xasprintf(w->hello_name, s->name);
-		tv_set_str(o, "salutation", t);
-		free(t);
-	} else
-		tv_set_str(o, "salutation", w->hello);
+	t = s->name[0] != '\0' ? xasprintf(w->hello_name, s->name) :
+	    xstrdup(w->hello);
+	tv_set_str(o, "greeting", t);
+	tv_set_str(o, "salutation", t);  /* its older name */
+	free(t);
 
 	links_tv(un, cfg, "unsubscribe", w->unsubscribe_subject, s->token);
 	tv_set(o, "unsubscribe", un);

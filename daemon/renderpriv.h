@@ -29,7 +29,7 @@ struct render {
 /* The values every mail has: the language and the organisation. */
 struct tv *render_base_tv(struct render *r, const char *lang);
 
-/* The values about the recipient s: name, salutation, links. */
+/* The values about the recipient s: name, greeting, links. */
 struct tv *render_person_tv(struct render *r, const char *lang,
     const struct subscriber *s);
 

@@ -531,6 +531,60 @@ test_area_name(void **state)
 	config_free(cfg);
 }
 
+/* The newsletter greets with {{greeting}}; an override that greets in
+ * the editorial leaves it out. */
+static void
+test_greeting(void **state)
+{
+	struct config *cfg = test_config();
+	struct tmplset *ts;
+	struct render *r;
+	struct subscriber *anna = person("Anna Schneider", "de", NULL),
+	    *olena = person("Olena", "en", NULL), *none = person("", "de", NULL);
+	struct newsletter nl;
+	struct rendered m;
+	char *err = NULL;
+
+	(void)state;
+	memset(&nl, 0, sizeof(nl));
+	nl.serial = 1;
+	nl.year = 2026;
+	nl.month = 12;
+	nl.to = 1798761600;
+	ts = tmplset_new(NULL, "de");
+	r = render_new(cfg, ts);
+	assert_int_equal(render_newsletter(r, &nl, anna, &m, &err), 0);
+	assert_non_null(strstr(m.text.data, "\nHallo Anna Schneider,\n"));
+	assert_non_null(strstr(m.html.data, ">Hallo Anna Schneider,</p>"));
+	rendered_free(&m);
+	assert_int_equal(render_newsletter(r, &nl, olena, &m, &err), 0);
+	assert_non_null(strstr(m.text.data, "\nDear Olena,\n"));
+	rendered_free(&m);
+	render_free(r);
+	tmplset_free(ts);
+
+	/* an override: the editorial greets, the template does not */
+	put("greet/de/newsletter.txt.mustache", "[{{greeting}}]\n");
+	put("greet/de/newsletter.html.mustache", "<p>{{editorial.html}}</p>\n");
+	free(cfg->templates);
+	cfg->templates = xasprintf("%s/greet", dir);
+	ts = tmplset_new(cfg->templates, "de");
+	r = render_new(cfg, ts);
+	assert_int_equal(render_newsletter(r, &nl, anna, &m, &err), 0);
+	assert_string_equal(m.text.data, "[Hallo Anna Schneider,]\n");
+	assert_null(strstr(m.html.data, "Hallo"));
+	rendered_free(&m);
+	assert_int_equal(render_newsletter(r, &nl, none, &m, &err), 0);
+	assert_string_equal(m.text.data, "[Hallo,]\n");
+	rendered_free(&m);
+	render_free(r);
+	tmplset_free(ts);
+	subscriber_free(anna);
+	subscriber_free(olena);
+	subscriber_free(none);
+	config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -543,6 +597,7 @@ main(void)
 		cmocka_unit_test(test_newsletter_events_per_district),
 		cmocka_unit_test(test_event_mails),
 		cmocka_unit_test(test_area_name),
+		cmocka_unit_test(test_greeting),
 	};
 
 	return cmocka_run_group_tests_name("render", tests, tmpdir_setup,
