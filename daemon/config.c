@@ -36,7 +36,7 @@ struct parse {
 
 enum kind { K_STR, K_EMAIL, K_FROM, K_URL_SMTP, K_URL_IMAP, K_URL_WEB, K_TZ,
 	K_LANG, K_INT, K_RATE, K_LONG, K_DURATION, K_BOOL, K_TLS, K_RRULE,
-	K_OFFSETS, K_PATH, K_SECRET, K_DOMAIN, K_WORDS };
+	K_OFFSETS, K_PATH, K_SECRET, K_DOMAIN, K_WORDS, K_ORDER };
 
 struct key {
 	const char *section;
@@ -80,6 +80,7 @@ static const struct key keys[] = {
 	{ "newsletter", "review_lead", K_DURATION, F(review_lead), 0, 30 * 86400L },
 	{ "newsletter", "list_id", K_DOMAIN, F(list_id), 0, 0 },
 	{ "newsletter", "require_editorial", K_BOOL, F(require_editorial), 0, 0 },
+	{ "newsletter", "order", K_ORDER, F(order), 0, 0 },
 	{ "reminders", "offsets", K_OFFSETS, 0, 60, 366 * 86400L },
 	{ "reminders", "alarm", K_DURATION, F(alarm), 0, 30 * 86400L },
 	{ "imap", "url", K_URL_IMAP, F(imap_url), 0, 0 },
@@ -527,6 +528,15 @@ set_value(struct parse *p, const struct key *k, const char *v)
 			perr(p, k->section, k->name, "\"%s\" must be required "
 			    "or none", v);
 		return;
+	case K_ORDER:
+		if (strcmp(v, "date") == 0)
+			cfg->order = CONFIG_ORDER_DATE;
+		else if (strcmp(v, "kind") == 0)
+			cfg->order = CONFIG_ORDER_KIND;
+		else
+			perr(p, k->section, k->name, "\"%s\" must be date or "
+			    "kind", v);
+		return;
 	case K_OFFSETS:
 		set_offsets(p, k, v);
 		return;
@@ -654,6 +664,7 @@ config_defaults(void)
 	cfg->horizon = 42 * 86400;
 	cfg->review_lead = 24 * 3600;
 	cfg->list_id = xstrdup("rundbrief.example.org");
+	cfg->order = CONFIG_ORDER_DATE;
 	cfg->reminder_offsets = xcalloc(2, sizeof(long));
 	cfg->reminder_offsets[0] = 7 * 86400;
 	cfg->reminder_offsets[1] = 86400;

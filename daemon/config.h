@@ -21,6 +21,12 @@ enum config_tls {
 	CONFIG_TLS_NONE
 };
 
+/* How the shipped newsletter templates list the events. */
+enum config_order {
+	CONFIG_ORDER_DATE = 0,  /* one list by date */
+	CONFIG_ORDER_KIND       /* grouped by kind, by date in each group */
+};
+
 /*
  * A word the mails use, set per language: "key = …" for the default
  * language ([general] language), "key.LANG = …" for another language.
@@ -75,6 +81,7 @@ struct config {
 	long review_lead;      /* seconds, default 24h */
 	char *list_id;         /* e.g. "rundbrief.example.org" */
 	int require_editorial; /* 0/1, default 0 */
+	enum config_order order; /* default date */
 
 	/* [reminders] */
 	long *reminder_offsets; /* seconds before start, descending */

@@ -401,11 +401,11 @@ render_newsletter_tv(struct render *r, const struct newsletter *nl,
 {
 	const struct words *w = words_for(lang);
 	struct tv *o = render_base_tv(r, lang), *groups = tv_list(),
-	    *ed = tv_object();
+	    *by_date = tv_list(), *ed = tv_object();
 	struct buf b;
 	struct tm tm;
 	size_t i;
-	int k, any = 0;
+	int k;
 
 	buf_init(&b);
 	datefmt_month(lang, nl->year, nl->month, &b);
@@ -433,7 +433,6 @@ render_newsletter_tv(struct render *r, const struct newsletter *nl,
 				tv_set_str(g, "heading", w->kind_heading[k]);
 			}
 			tv_push(list, event_tv(lang, ev, nl->when[i]));
-			any = 1;
 		}
 		if (g != NULL) {
 			tv_set(g, "events", list);
@@ -441,7 +440,14 @@ render_newsletter_tv(struct render *r, const struct newsletter *nl,
 		}
 	}
 	tv_set(o, "events_by_kind", groups);
-	tv_set(o, "has_events", tv_bool(any));
+	for (i = 0; i < nl->nevents; i++)
+		if (in_districts(&nl->events[i], s))
+			tv_push(by_date, event_tv(lang, &nl->events[i],
+			    nl->when[i]));
+	tv_set(o, "has_events", tv_bool(tv_len(by_date) > 0));
+	tv_set(o, "events_by_date", by_date);
+	tv_set(o, "order_by_date", tv_bool(r->cfg->order == CONFIG_ORDER_DATE));
+	tv_set(o, "order_by_kind", tv_bool(r->cfg->order == CONFIG_ORDER_KIND));
 	local_tm(r->cfg->timezone, nl->to - 1, &tm);
 	datefmt_date(lang, &tm, &b);
 	{

@@ -104,7 +104,7 @@ class TestInitAndConfig(Tool):
                     "connections", "rate_per_second", "rate_per_hour",
                     "connect_timeout", "timeout", "tls", "ca_file",
                     "schedule", "horizon", "review_lead", "list_id",
-                    "require_editorial", "offsets", "mailbox",
+                    "require_editorial", "order", "offsets", "mailbox",
                     "poll_interval", "processed_folder", "tls_verify"):
             self.assertIn(key, keys)
 

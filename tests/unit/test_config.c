@@ -73,6 +73,7 @@ test_defaults_without_file(void **state)
 	assert_int_equal(cfg->horizon, 42 * 86400);
 	assert_int_equal(cfg->max_age, 3 * 86400);
 	assert_int_equal(cfg->imap_tls_verify, 1);
+	assert_int_equal(cfg->order, CONFIG_ORDER_DATE);
 	config_free(cfg);
 }
 
@@ -435,6 +436,26 @@ test_words_per_language(void **state)
 	free(errors);
 }
 
+static void
+test_newsletter_order(void **state)
+{
+	struct config *cfg;
+	char *errors;
+	const char *p;
+
+	(void)state;
+	p = write_file("order.ini", "[newsletter]\norder = kind\n", 0600);
+	assert_int_equal(load_capture(p, &cfg, &errors), 0);
+	assert_int_equal(cfg->order, CONFIG_ORDER_KIND);
+	free(errors);
+	config_free(cfg);
+	p = write_file("order.ini", "[newsletter]\norder = title\n", 0600);
+	assert_int_equal(load_capture(p, &cfg, &errors), -1);
+	assert_non_null(strstr(errors, "order.ini:2: [newsletter] order: "
+	    "\"title\" must be date or kind"));
+	free(errors);
+}
+
 int
 main(void)
 {
@@ -450,6 +471,7 @@ main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_email_validation),
 		cmocka_unit_test(test_words_per_language),
+		cmocka_unit_test(test_newsletter_order),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, tmpdir_setup,

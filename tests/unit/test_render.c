@@ -313,9 +313,26 @@ test_newsletter_events_per_district(void **state)
 	assert_int_equal(nl.nevents, 5);
 	assert_null(nl.editorial);
 
+	/* Nord: county-wide + Nord, by date (the default) */
 	assert_int_equal(render_newsletter(r, &nl, nord, &m, &err), 0);
-	/* Nord: county-wide + Nord, grouped by kind, in kind order */
 	p = m.text.data;
+	assert_null(strstr(p, "=== Willkommenskonferenzen ==="));
+	assert_non_null(q = strstr(p, "Treffen Nord"));         /* 3 Dec */
+	assert_non_null(q = strstr(q, "Konferenz <Kreis>"));    /* 5 Dec */
+	assert_non_null(q = strstr(q, "Selbstfürsorge"));       /* 8 Dec */
+	assert_non_null(q = strstr(q, "Antragsfrist"));         /* 20 Dec */
+	assert_null(strstr(p, "Messe Süd"));
+	assert_non_null(q = strstr(m.html.data, "Treffen Nord"));
+	assert_non_null(strstr(q, "Konferenz &lt;Kreis&gt;"));
+	rendered_free(&m);
+
+	/* [newsletter] order = kind: grouped by kind, in kind order */
+	cfg->order = CONFIG_ORDER_KIND;
+	render_free(r); /* its cached contexts were made for date order */
+	r = render_new(cfg, ts);
+	assert_int_equal(render_newsletter(r, &nl, nord, &m, &err), 0);
+	p = m.text.data;
+	assert_non_null(strstr(p, "=== Willkommenskonferenzen ==="));
 	assert_non_null(q = strstr(p, "Konferenz <Kreis>"));
 	assert_non_null(q = strstr(q, "Treffen Nord"));
 	assert_non_null(strstr(p, "Selbstfürsorge"));
@@ -585,6 +602,66 @@ test_greeting(void **state)
 	config_free(cfg);
 }
 
+/* events_by_date: the subscriber's events by date, whatever the order
+ * the shipped templates show. */
+static void
+test_events_by_date(void **state)
+{
+	struct config *cfg = test_config();
+	struct tmplset *ts;
+	struct render *r;
+	struct subscriber *s = person("Anna", "de", "Nord");
+	struct event ev[3];
+	struct newsletter nl;
+	struct rendered m;
+	time_t when[3];
+	char *err = NULL;
+	size_t i;
+
+	(void)state;
+	put("bydate/de/newsletter.txt.mustache", "{{#events_by_date}}"
+	    "{{title}};{{/events_by_date}}|{{#events_by_kind}}{{heading}}:"
+	    "{{#events}}{{title}};{{/events}}{{/events_by_kind}}|"
+	    "{{#order_by_date}}date{{/order_by_date}}"
+	    "{{#order_by_kind}}kind{{/order_by_kind}}\n");
+	free(cfg->templates);
+	cfg->templates = xasprintf("%s/bydate", dir);
+	cfg->order = CONFIG_ORDER_KIND;
+	ts = tmplset_new(cfg->templates, "de");
+	r = render_new(cfg, ts);
+	memset(ev, 0, sizeof(ev));
+	for (i = 0; i < 3; i++) {
+		ev[i].uid = "u@example.org";
+		ev[i].kind = i == 1 ? "welcome_conference" : "training";
+		ev[i].title = i == 0 ? "A" : i == 1 ? "B" : "C";
+		ev[i].description = "";
+		ev[i].tzid = "Europe/Berlin";
+		ev[i].start_local = "2026-12-03 18:00";
+		ev[i].end_local = "2026-12-03 20:00";
+		ev[i].start_utc = 1796317200 + (time_t)i * 86400;
+		ev[i].end_utc = ev[i].start_utc + 7200;
+		ev[i].district = i == 2 ? "Süd" : NULL;
+		ev[i].status = "published";
+		when[i] = ev[i].start_utc;
+	}
+	memset(&nl, 0, sizeof(nl));
+	nl.serial = 1;
+	nl.year = 2026;
+	nl.month = 12;
+	nl.to = 1798761600;
+	nl.events = ev;
+	nl.when = when;
+	nl.nevents = 3;
+	assert_int_equal(render_newsletter(r, &nl, s, &m, &err), 0);
+	assert_string_equal(m.text.data, "A;B;|Willkommenskonferenzen:B;"
+	    "Schulungen:A;|kind\n");
+	rendered_free(&m);
+	render_free(r);
+	tmplset_free(ts);
+	subscriber_free(s);
+	config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -598,6 +675,7 @@ main(void)
 		cmocka_unit_test(test_event_mails),
 		cmocka_unit_test(test_area_name),
 		cmocka_unit_test(test_greeting),
+		cmocka_unit_test(test_events_by_date),
 	};
 
 	return cmocka_run_group_tests_name("render", tests, tmpdir_setup,
