@@ -29,7 +29,9 @@ static const char usage[] =
     "Prints the mail as that subscriber would receive it (default: the first\n"
     "active subscriber, or a made-up one). --format text (the default) prints\n"
     "the subject and the plain-text part; html prints the HTML part; eml the\n"
-    "complete message with all headers and parts.\n";
+    "complete message with all headers and parts. For a newsletter, says on\n"
+    "stderr which editorial it holds: content/YYYY-MM.LANG.md in the\n"
+    "subscriber's language, else content/YYYY-MM.md.\n";
 
 /* A stand-in when the database has nobody to preview for. */
 static struct subscriber *
@@ -65,6 +67,29 @@ first_active(void *arg, const struct subscriber *s)
 	(*out)->topics = NULL;
 	(*out)->ntopics = 0;
 	return 1;
+}
+
+/* Says on stderr which editorial the newsletter for s holds, and which
+ * file would have been used first. */
+static void
+editorial_note(const struct config *cfg, const struct newsletter *nl,
+    const struct subscriber *s)
+{
+	const struct editorial *e = newsletter_editorial(nl, s->language);
+	char *own = NULL;
+
+	if (strcmp(s->language, cfg->language) != 0 &&
+	    (e == NULL || strcmp(e->lang, s->language) != 0))
+		own = xasprintf("%s/%04d-%02d.%s.md", cfg->content, nl->year,
+		    nl->month, s->language);
+	if (e == NULL)
+		cli_err("editorial: none (no %s%s%s)", own ? own : "",
+		    own ? " and no " : "", nl->editorial_file);
+	else if (own != NULL)
+		cli_err("editorial: %s (no %s)", e->file, own);
+	else
+		cli_err("editorial: %s", e->file);
+	free(own);
 }
 
 static int
@@ -177,6 +202,8 @@ cli_preview(struct cli *c, int argc, char **argv)
 		rc = EX_DATAERR;
 		goto out;
 	}
+	if (mailing_content(m) != NULL)
+		editorial_note(c->cfg, mailing_content(m), s);
 	if (format == FMT_EML) {
 		struct buf eml;
 

@@ -154,6 +154,19 @@ static const char *const migrations[] = {
 	"CREATE INDEX outbox_due ON outbox(next_attempt, id)"
 	"  WHERE state IN ('queued','deferred');"
 	"CREATE INDEX outbox_subscriber ON outbox(subscriber_id);",
+
+	/* 4: a newsletter's editorials, one per language (lang '' for
+	 * content/YYYY-MM.md); mailings made before keep their one editorial
+	 * in mailings.editorial, subject and preheader */
+	"CREATE TABLE mailing_editorials ("
+	"  mailing_id INTEGER NOT NULL REFERENCES mailings(id)"
+	"    ON DELETE CASCADE,"
+	"  lang TEXT NOT NULL,"
+	"  file TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  subject TEXT,"
+	"  preheader TEXT,"
+	"  PRIMARY KEY (mailing_id, lang)) WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -400,6 +400,7 @@ render_newsletter_tv(struct render *r, const struct newsletter *nl,
     const char *lang, const struct subscriber *s)
 {
 	const struct words *w = words_for(lang);
+	const struct editorial *e = newsletter_editorial(nl, s->language);
 	struct tv *o = render_base_tv(r, lang), *groups = tv_list(),
 	    *by_date = tv_list(), *ed = tv_object();
 	struct buf b;
@@ -410,13 +411,13 @@ render_newsletter_tv(struct render *r, const struct newsletter *nl,
 	buf_init(&b);
 	datefmt_month(lang, nl->year, nl->month, &b);
 	set_buf(o, "month", &b);
-	if (nl->preheader)
-		tv_set_str(o, "preheader", nl->preheader);
-	tv_set(o, "has_editorial", tv_bool(nl->editorial != NULL));
-	if (nl->editorial != NULL) {
-		md_to_html(nl->editorial, strlen(nl->editorial), &b);
+	if (e != NULL && e->preheader != NULL)
+		tv_set_str(o, "preheader", e->preheader);
+	tv_set(o, "has_editorial", tv_bool(e != NULL));
+	if (e != NULL) {
+		md_to_html(e->body, strlen(e->body), &b);
 		set_buf(ed, "html", &b);
-		md_to_text(nl->editorial, strlen(nl->editorial), TEXT_WIDTH, &b);
+		md_to_text(e->body, strlen(e->body), TEXT_WIDTH, &b);
 		set_buf(ed, "text", &b);
 	}
 	tv_set(o, "editorial", ed);
@@ -459,10 +460,11 @@ render_newsletter_tv(struct render *r, const struct newsletter *nl,
 	return o;
 }
 
-/* The shared context for (language, districts of s), built once. */
+/* The shared context for (language, editorial, districts of s), built
+ * once. */
 static struct tv *
 newsletter_ctx(struct render *r, const struct newsletter *nl, const char *lang,
-    const struct subscriber *s)
+    const struct subscriber *s, const struct editorial *e)
 {
 	struct buf key;
 	size_t i;
@@ -474,6 +476,8 @@ newsletter_ctx(struct render *r, const struct newsletter *nl, const char *lang,
 	}
 	buf_init(&key);
 	buf_puts(&key, lang);
+	buf_putc(&key, '/');
+	buf_puts(&key, e != NULL ? e->lang : "-");
 	for (i = 0; i < s->ndistricts; i++) {
 		buf_putc(&key, '|');
 		buf_puts(&key, s->districts[i]);
@@ -501,13 +505,14 @@ render_newsletter(struct render *r, const struct newsletter *nl,
     const struct subscriber *s, struct rendered *out, char **errstr)
 {
 	const char *lang = mail_lang(r, s);
+	const struct editorial *e = newsletter_editorial(nl, s->language);
 	struct tv *stack[2];
 	int rc;
 
-	stack[0] = newsletter_ctx(r, nl, lang, s);
+	stack[0] = newsletter_ctx(r, nl, lang, s, e);
 	stack[1] = render_person_tv(r, lang, s);
-	rc = render_parts(r, "newsletter", lang, stack, 2, nl->subject, out,
-	    errstr);
+	rc = render_parts(r, "newsletter", lang, stack, 2, e ? e->subject :
+	    NULL, out, errstr);
 	tv_free(stack[1]);
 	return rc;
 }

@@ -161,6 +161,7 @@ render_check_names(struct render *r, void (*fn)(void *arg, const char *msg),
 	const char *const *langs = tmplset_languages(r->ts);
 	struct subscriber s;
 	struct newsletter nl;
+	struct editorial ed = { "", NULL, NULL, NULL, NULL };
 	struct event ev;
 	struct name_check nc;
 	struct keyset reported = { NULL, 0 };
@@ -180,7 +181,9 @@ render_check_names(struct render *r, void (*fn)(void *arg, const char *msg),
 	nl.year = 2026;
 	nl.month = 12;
 	nl.to = 1798761600;
-	nl.editorial = "Text";
+	ed.body = "Text";
+	nl.editorials = &ed;
+	nl.neditorials = 1;
 	nl.events = &ev;
 	when = ev.start_utc;
 	nl.when = &when;

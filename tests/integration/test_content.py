@@ -1,0 +1,100 @@
+#!/usr/bin/python3
+"""End-to-end tests of what the newsletter says: editorials per language,
+frozen when the newsletter is sent, and what `rundbrief preview` says about
+its choices. Run by `make check` (RUNDBRIEF_BUILD names the build dir)."""
+import email
+import email.policy
+import glob
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_cli import Tool  # noqa: E402  (the shared set-up, no tests)
+
+MONTH = "2030-01"
+
+
+class Content(Tool):
+    """A tool configuration with its own content directory."""
+
+    def setUp(self):
+        super().setUp()
+        self.content = os.path.join(self.dir, "content")
+        os.makedirs(self.content)
+        with open(self.conf, "a") as f:
+            f.write("[general]\ncontent = %s\n" % self.content)
+
+    def editorial(self, name, text):
+        return self.write(os.path.join("content", name), text)
+
+    def preview(self, *args):
+        r = self.run_tool("preview", "newsletter", "--month", MONTH, *args)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout, r.stderr
+
+    def delivered(self):
+        """The messages in the outbox Maildir, by recipient."""
+        out = {}
+        for path in glob.glob(os.path.join(self.dir, "outbox", "new", "*")):
+            with open(path, "rb") as f:
+                msg = email.message_from_binary_file(
+                    f, policy=email.policy.default)
+            text = msg.get_body(("plain",)).get_content()
+            out[msg["To"].addresses[0].addr_spec] = (str(msg["Subject"]),
+                                                      text)
+        return out
+
+
+class TestEditorialPerLanguage(Content):
+    def setUp(self):
+        super().setUp()
+        for addr, lang in (("anna@example.org", "de"),
+                           ("olena@example.org", "en"),
+                           ("marie@example.org", "fr")):
+            self.ok("subscriber", "add", addr, "--name", "X", "--lang",
+                    lang, "--confirmed")
+        self.editorial(MONTH + ".md", "---\nsubject: Rundbrief Januar\n"
+                       "---\nDeutscher Text.\n")
+        self.editorial(MONTH + ".en.md", "---\nsubject: January news\n"
+                       "---\nEnglish text.\n")
+
+    def test_preview_uses_and_names_the_language_file(self):
+        out, err = self.preview("--subscriber", "olena@example.org")
+        self.assertTrue(out.startswith("Subject: January news\n"), out)
+        self.assertIn("English text.", out)
+        self.assertNotIn("Deutscher Text.", out)
+        self.assertIn("editorial: %s/%s.en.md" % (self.content, MONTH), err)
+        out, err = self.preview("--subscriber", "marie@example.org")
+        self.assertIn("Deutscher Text.", out)
+        self.assertIn("editorial: %s/%s.md (no %s/%s.fr.md)" % (
+            self.content, MONTH, self.content, MONTH), err)
+        out, err = self.preview("--subscriber", "anna@example.org")
+        self.assertTrue(out.startswith("Subject: Rundbrief Januar\n"), out)
+        self.assertIn("editorial: %s/%s.md\n" % (self.content, MONTH), err)
+        os.unlink(os.path.join(self.content, MONTH + ".md"))
+        out, err = self.preview("--subscriber", "anna@example.org")
+        self.assertIn("editorial: none (no %s/%s.md)" % (self.content,
+                                                         MONTH), err)
+
+    def test_sent_newsletter_keeps_the_texts_it_was_sent_with(self):
+        self.ok("newsletter", "send", "--month", MONTH)
+        # edited after sending, before delivery
+        self.editorial(MONTH + ".md", "Geändert.\n")
+        self.editorial(MONTH + ".en.md", "Changed.\n")
+        self.ok("queue", "run")
+        got = self.delivered()
+        self.assertEqual(sorted(got), ["anna@example.org",
+                                       "marie@example.org",
+                                       "olena@example.org"])
+        self.assertEqual(got["olena@example.org"][0], "January news")
+        self.assertIn("English text.", got["olena@example.org"][1])
+        self.assertIn("Deutscher Text.", got["anna@example.org"][1])
+        self.assertIn("Deutscher Text.", got["marie@example.org"][1])
+        for subject, text in got.values():
+            self.assertNotIn("Geändert", text)
+            self.assertNotIn("Changed", text)
+
+
+if __name__ == "__main__":
+    unittest.main()
