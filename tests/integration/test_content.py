@@ -96,5 +96,27 @@ class TestEditorialPerLanguage(Content):
             self.assertNotIn("Changed", text)
 
 
+class TestPreviewDefault(Content):
+    def test_made_up_subscriber_in_every_district(self):
+        self.ok("sample")
+        r = self.run_tool("preview", "newsletter")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("made-up subscriber (Max Mustermann "
+                      "<max.mustermann@example.org>, language de, all 4 "
+                      "districts)", r.stderr)
+        self.assertIn("Hallo Max Mustermann,", r.stdout)
+        # events of Nord and of Süd, which no real subscriber both gets
+        self.assertIn("Netzwerktreffen Nord", r.stdout)
+        self.assertIn("Ehrenamtsmesse Süd", r.stdout)
+        r = self.run_tool("preview", "invitation", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Hallo Max Mustermann,", r.stdout)
+        self.assertIn("made-up subscriber", r.stderr)
+        # a real one on request, and then no note
+        out, err = self.preview("--subscriber", "anna.schneider@example.org")
+        self.assertIn("Hallo Anna Schneider,", out)
+        self.assertNotIn("made-up", err)
+
+
 if __name__ == "__main__":
     unittest.main()
