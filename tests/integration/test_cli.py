@@ -24,8 +24,9 @@ class Tool(unittest.TestCase):
         self.conf = os.path.join(self.dir, "rundbrief.ini")
         with open(self.conf, "w") as f:
             f.write("[general]\ndatabase = %s/db/rundbrief.db\n"
+                    "content = %s/content\n"
                     "language = de\n[smtp]\nmaildir = %s/outbox\n"
-                    % (self.dir, self.dir))
+                    % (self.dir, self.dir, self.dir))
         os.chmod(self.conf, 0o600)
         self.ok("init")
 

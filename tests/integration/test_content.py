@@ -1,13 +1,16 @@
 #!/usr/bin/python3
-"""End-to-end tests of what the newsletter says: editorials per language,
-frozen when the newsletter is sent, and what `rundbrief preview` says about
-its choices. Run by `make check` (RUNDBRIEF_BUILD names the build dir)."""
+"""End-to-end tests of what the newsletter says: the example editorials of
+`rundbrief sample`, editorials per language, frozen when the newsletter is
+sent, and what `rundbrief preview` says about its choices. Run by `make
+check` (RUNDBRIEF_BUILD names the build dir)."""
+import datetime
 import email
 import email.policy
 import glob
 import os
 import sys
 import unittest
+import zoneinfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_cli import Tool  # noqa: E402  (the shared set-up, no tests)
@@ -16,14 +19,17 @@ MONTH = "2030-01"
 
 
 class Content(Tool):
-    """A tool configuration with its own content directory."""
+    """The tool's configuration, whose content directory is in self.dir."""
 
     def setUp(self):
         super().setUp()
         self.content = os.path.join(self.dir, "content")
         os.makedirs(self.content)
-        with open(self.conf, "a") as f:
-            f.write("[general]\ncontent = %s\n" % self.content)
+
+    def month(self):
+        # this month where the tool lives (its default time zone)
+        return datetime.datetime.now(zoneinfo.ZoneInfo(
+            "Europe/Berlin")).strftime("%Y-%m")
 
     def editorial(self, name, text):
         return self.write(os.path.join("content", name), text)
@@ -44,6 +50,46 @@ class Content(Tool):
             out[msg["To"].addresses[0].addr_spec] = (str(msg["Subject"]),
                                                       text)
         return out
+
+
+class TestSampleEditorial(Content):
+    def test_sample_writes_commented_editorials(self):
+        out = self.ok("sample")
+        base = os.path.join(self.content, self.month())
+        self.assertIn("example editorial: %s.md\n" % base, out)
+        self.assertIn("example editorial: %s.en.md\n" % base, out)
+        for name, hello in ((".md", "Hallo Anna Schneider,"),
+                            (".en.md", "Dear Anna Schneider,")):
+            with open(base + name, encoding="utf-8") as f:
+                front = f.read().split("---\n")[1]
+            # the comments explain the greeting, the front matter and
+            # the files per language
+            self.assertIn(hello, front)
+            self.assertIn("{{greeting}}", front)
+            self.assertIn("subject:", front)
+            self.assertIn("preheader:", front)
+            self.assertIn(self.month() + ".uk.md", front)
+        r = self.run_tool("preview", "newsletter")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        subject = r.stdout.splitlines()[0]
+        self.assertTrue(subject.startswith("Subject: Rundbrief "), subject)
+        self.assertIn("Willkommenskonferenz und neue Termine", subject)
+        self.assertIn("schön, dass Sie dabei sind!", r.stdout)
+        self.assertNotIn("#", r.stdout.split("Termine bis")[0])
+        self.assertEqual(r.stdout.count("Hallo "), 1)  # greeted once
+        self.assertIn("editorial: %s.md" % base, r.stderr)
+        r = self.run_tool("preview", "newsletter", "--subscriber",
+                          "olena.kovalenko@example.org")
+        self.assertIn("welcome conference and new dates", r.stdout)
+        self.assertIn("We are glad you are with us!", r.stdout)
+        self.assertEqual(r.stdout.count("Dear "), 1)
+
+    def test_sample_keeps_an_editorial_that_is_there(self):
+        path = self.editorial(self.month() + ".md", "Mein Text.\n")
+        out = self.ok("sample")
+        self.assertNotIn("example editorial: %s\n" % path, out)
+        with open(path, encoding="utf-8") as f:
+            self.assertEqual(f.read(), "Mein Text.\n")
 
 
 class TestEditorialPerLanguage(Content):
