@@ -4,12 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 
 #include "cli.h"
 #include "config.h"
 #include "db.h"
-#include "ical.h"
 #include "util.h"
 
 void
@@ -47,17 +45,6 @@ cli_format(struct cli *c, const char *value)
 		return EX_USAGE;
 	}
 	return 0;
-}
-
-void
-cli_local_time(struct cli *c, time_t t, char out[TM_TEXT_LEN])
-{
-	struct tm tm;
-
-	out[0] = '\0';
-	if (t == 0 || ical_utc_to_local(c->cfg->timezone, t, &tm) < 0)
-		return;
-	tm_text(&tm, 1, out);
 }
 
 int

@@ -6,8 +6,6 @@
 #ifndef RUNDBRIEF_CLI_H
 #define RUNDBRIEF_CLI_H
 
-#include <time.h>
-
 #include "output.h"
 #include "util.h"
 
@@ -29,9 +27,6 @@ int cli_format(struct cli *c, const char *value);
 
 /* Prints "rundbrief: " + message to stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* "2026-12-03 18:00" for t in the configured zone ("" for 0). */
-void cli_local_time(struct cli *c, time_t t, char out[TM_TEXT_LEN]);
 
 int cli_init(struct cli *c, int argc, char **argv);
 int cli_subscriber(struct cli *c, int argc, char **argv);

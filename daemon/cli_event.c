@@ -34,7 +34,7 @@ static const char event_usage[] =
     "deadline, other. Dates are local time in the configured time zone;\n"
     "all-day events take 'YYYY-MM-DD' (the end date is inclusive). Without\n"
     "--district an event is county-wide. New events are drafts until\n"
-    "published.\n"
+    "published. A new --start without --end keeps the event's length.\n"
     "\n"
     "Publishing queues a calendar invitation for the active subscribers of\n"
     "the event's district (everyone for county-wide events). When the date,\n"
@@ -310,31 +310,73 @@ when_text(struct cli *c, const struct event *ev, struct buf *b)
 	datefmt_range(lang, &s, &e, ev->all_day, b);
 }
 
-struct elist {
-	struct cli *c;
-	struct table *t;
-	long n;
+static const char county_wide[] = "(county-wide)";
+
+/* event list: one line per event; its JSON says where exactly. */
+enum { L_ID, L_START, L_END, L_ALLDAY, L_KIND, L_TITLE, L_DISTRICT, L_STATUS,
+	L_WHERE, L_LOCATION, L_URL, L_NCOLS };
+
+static const struct column list_cols[L_NCOLS] = {
+	[L_ID] = { "id", COL_INT, 0, NULL },
+	[L_START] = { "start", COL_TEXT, 0, NULL },
+	[L_END] = { "end", COL_TEXT, 0, NULL },
+	[L_ALLDAY] = { "all_day", COL_BOOL, COL_JSON_ONLY, NULL },
+	[L_KIND] = { "kind", COL_TEXT, 0, NULL },
+	[L_TITLE] = { "title", COL_TEXT, 0, NULL },
+	[L_DISTRICT] = { "district", COL_TEXT, 0, county_wide },
+	[L_STATUS] = { "status", COL_TEXT, 0, NULL },
+	[L_WHERE] = { "where", COL_TEXT, COL_NO_JSON, NULL },
+	[L_LOCATION] = { "location", COL_TEXT, COL_JSON_ONLY, NULL },
+	[L_URL] = { "online_url", COL_TEXT, COL_JSON_ONLY, NULL },
+};
+
+/* event show: every field, under the names list uses. */
+enum { S_ID, S_UID, S_KIND, S_TITLE, S_STATUS, S_WHEN, S_START, S_END, S_TZ,
+	S_ALLDAY, S_RRULE, S_LOCATION, S_URL, S_DISTRICT, S_CAPACITY,
+	S_SEQUENCE, S_CREATED, S_UPDATED, S_DESCRIPTION, S_NCOLS };
+
+static const struct column show_cols[S_NCOLS] = {
+	[S_ID] = { "id", COL_INT, 0, NULL },
+	[S_UID] = { "uid", COL_TEXT, 0, NULL },
+	[S_KIND] = { "kind", COL_TEXT, 0, NULL },
+	[S_TITLE] = { "title", COL_TEXT, 0, NULL },
+	[S_STATUS] = { "status", COL_TEXT, 0, NULL },
+	[S_WHEN] = { "when", COL_TEXT, 0, NULL },
+	[S_START] = { "start", COL_TEXT, 0, NULL },
+	[S_END] = { "end", COL_TEXT, 0, NULL },
+	[S_TZ] = { "time_zone", COL_TEXT, 0, NULL },
+	[S_ALLDAY] = { "all_day", COL_BOOL, 0, NULL },
+	[S_RRULE] = { "rrule", COL_TEXT, 0, NULL },
+	[S_LOCATION] = { "location", COL_TEXT, 0, NULL },
+	[S_URL] = { "online_url", COL_TEXT, 0, NULL },
+	[S_DISTRICT] = { "district", COL_TEXT, 0, county_wide },
+	[S_CAPACITY] = { "capacity", COL_INT, 0, "unlimited" },
+	[S_SEQUENCE] = { "sequence", COL_INT, 0, NULL },
+	[S_CREATED] = { "created_at", COL_TIME, 0, NULL },
+	[S_UPDATED] = { "updated_at", COL_TIME, 0, NULL },
+	/* the table prints it below, as it is */
+	[S_DESCRIPTION] = { "description", COL_TEXT, COL_NO_TABLE, NULL },
 };
 
 static int
 list_row(void *arg, const struct event *ev)
 {
-	struct elist *el = arg;
-	char id[24], end[20];
-	const char *cells[8];
+	struct table *t = arg;
+	struct cell c[L_NCOLS];
 
-	snprintf(id, sizeof(id), "%" PRId64, ev->id);
-	snprintf(end, sizeof(end), "%s", ev->end_local);
-	cells[0] = id;
-	cells[1] = ev->start_local;
-	cells[2] = end;
-	cells[3] = ev->kind;
-	cells[4] = ev->title;
-	cells[5] = ev->district ? ev->district : "(county-wide)";
-	cells[6] = ev->status;
-	cells[7] = ev->online_url ? "online" : ev->location ? ev->location : "";
-	table_row(el->t, cells);
-	el->n++;
+	c[L_ID] = cell_int(ev->id);
+	c[L_START] = cell_text(ev->start_local);
+	c[L_END] = cell_text(ev->end_local);
+	c[L_ALLDAY] = cell_bool(ev->all_day);
+	c[L_KIND] = cell_text(ev->kind);
+	c[L_TITLE] = cell_text(ev->title);
+	c[L_DISTRICT] = cell_text(ev->district);
+	c[L_STATUS] = cell_text(ev->status);
+	c[L_WHERE] = cell_text(ev->online_url ? "online" : ev->location ?
+	    ev->location : "");
+	c[L_LOCATION] = cell_text(ev->location);
+	c[L_URL] = cell_text(ev->online_url);
+	table_row(t, c);
 	return 0;
 }
 
@@ -371,11 +413,10 @@ parse_bound(struct cli *c, const char *s, int end_of_day, time_t *out)
 static int
 cmd_list(struct cli *c, int argc, char **argv)
 {
-	static const char *const cols[] = { "id", "start", "end", "kind",
-		"title", "district", "status", "where" };
 	struct eopts o;
-	struct elist el;
+	struct table *t;
 	time_t from, to;
+	long n;
 	int rc;
 
 	if ((rc = parse_event_opts(c, argc, argv, 0, &o)) != 0)
@@ -387,28 +428,24 @@ cmd_list(struct cli *c, int argc, char **argv)
 	if ((rc = cli_db(c)) != 0 || (rc = parse_bound(c, o.from, 0, &from)) ||
 	    (rc = parse_bound(c, o.to, 1, &to)))
 		return rc;
-	el.c = c;
-	el.n = 0;
-	el.t = table_new(stdout, c->fmt, cols, 8);
-	rc = event_each(c->db, from, to, NULL, list_row, &el);
-	table_end(el.t);
+	t = table_new(stdout, c->fmt, c->cfg->timezone, list_cols, L_NCOLS);
+	rc = event_each(c->db, from, to, NULL, list_row, t);
+	n = table_rows(t);
+	table_end(t);
 	if (c->fmt == OUT_TABLE)
-		fprintf(stderr, "%ld event%s\n", el.n, el.n == 1 ? "" : "s");
+		fprintf(stderr, "%ld event%s\n", n, n == 1 ? "" : "s");
 	return rc < 0 ? EX_SOFTWARE : 0;
 }
 
 static int
 cmd_show(struct cli *c, int argc, char **argv)
 {
-	static const char *const cols[] = { "field", "value" };
 	struct eopts o;
 	struct event *ev;
-	struct table *t;
+	struct cell f[S_NCOLS];
 	struct buf when;
-	char id[24], seq[16], cap[24], created[TM_TEXT_LEN], updated[TM_TEXT_LEN];
 	int64_t eid;
 	int rc;
-	size_t i;
 
 	if ((rc = parse_event_opts(c, argc, argv, 0, &o)) != 0)
 		return rc < 0 ? 0 : rc;
@@ -420,39 +457,29 @@ cmd_show(struct cli *c, int argc, char **argv)
 	}
 	buf_init(&when);
 	when_text(c, ev, &when);
-	snprintf(id, sizeof(id), "%" PRId64, ev->id);
-	snprintf(seq, sizeof(seq), "%d", ev->sequence);
-	if (ev->capacity > 0)
-		snprintf(cap, sizeof(cap), "%ld", ev->capacity);
-	else
-		snprintf(cap, sizeof(cap), "unlimited");
-	cli_local_time(c, ev->created_at, created);
-	cli_local_time(c, ev->updated_at, updated);
-	{
-		const char *rows[][2] = {
-			{ "id", id }, { "uid", ev->uid }, { "kind", ev->kind },
-			{ "title", ev->title }, { "status", ev->status },
-			{ "when", when.data }, { "start", ev->start_local },
-			{ "end", ev->end_local }, { "time_zone", ev->tzid },
-			{ "all_day", ev->all_day ? "yes" : "no" },
-			{ "rrule", ev->rrule }, { "location", ev->location },
-			{ "online_url", ev->online_url },
-			{ "district", ev->district ? ev->district :
-			    "(county-wide)" },
-			{ "capacity", cap }, { "sequence", seq },
-			{ "created", created }, { "updated", updated },
-			{ "description", ev->description },
-		};
-		t = table_new(stdout, c->fmt, cols, 2);
-		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-			if (c->fmt != OUT_TABLE || i + 1 < sizeof(rows) /
-			    sizeof(rows[0]))
-				table_row(t, rows[i]);
-		table_end(t);
-		if (c->fmt == OUT_TABLE && *ev->description)
-			printf("\n%s%s", ev->description, ev->description[
-			    strlen(ev->description) - 1] == '\n' ? "" : "\n");
-	}
+	f[S_ID] = cell_int(ev->id);
+	f[S_UID] = cell_text(ev->uid);
+	f[S_KIND] = cell_text(ev->kind);
+	f[S_TITLE] = cell_text(ev->title);
+	f[S_STATUS] = cell_text(ev->status);
+	f[S_WHEN] = cell_text(when.data);
+	f[S_START] = cell_text(ev->start_local);
+	f[S_END] = cell_text(ev->end_local);
+	f[S_TZ] = cell_text(ev->tzid);
+	f[S_ALLDAY] = cell_bool(ev->all_day);
+	f[S_RRULE] = cell_text(ev->rrule);
+	f[S_LOCATION] = cell_text(ev->location);
+	f[S_URL] = cell_text(ev->online_url);
+	f[S_DISTRICT] = cell_text(ev->district);
+	f[S_CAPACITY] = ev->capacity > 0 ? cell_int(ev->capacity) : cell_null();
+	f[S_SEQUENCE] = cell_int(ev->sequence);
+	f[S_CREATED] = cell_time(ev->created_at);
+	f[S_UPDATED] = cell_time(ev->updated_at);
+	f[S_DESCRIPTION] = cell_text(ev->description);
+	table_record(stdout, c->fmt, c->cfg->timezone, show_cols, S_NCOLS, f);
+	if (c->fmt == OUT_TABLE && *ev->description)
+		printf("\n%s%s", ev->description, ev->description[
+		    strlen(ev->description) - 1] == '\n' ? "" : "\n");
 	buf_free(&when);
 	event_free(ev);
 	return 0;
@@ -494,30 +521,26 @@ static const char district_usage[] =
     "Districts are the local networks (Stadtteile) that subscribers and\n"
     "events belong to. Names compare case-insensitively.\n";
 
-struct dlist {
-	struct table *t;
+static const struct column district_cols[] = {
+	{ "id", COL_INT, 0, NULL }, { "name", COL_TEXT, 0, NULL },
+	{ "active_subscribers", COL_INT, 0, NULL },
+	{ "published_events", COL_INT, 0, NULL },
 };
 
 static void
 district_row(void *arg, int64_t id, const char *name, long subs, long events)
 {
-	struct dlist *dl = arg;
-	char sid[24], s[24], e[24];
-	const char *cells[4] = { sid, name, s, e };
+	const struct cell cells[] = { cell_int(id), cell_text(name),
+		cell_int(subs), cell_int(events) };
 
-	snprintf(sid, sizeof(sid), "%" PRId64, id);
-	snprintf(s, sizeof(s), "%ld", subs);
-	snprintf(e, sizeof(e), "%ld", events);
-	table_row(dl->t, cells);
+	table_row(arg, cells);
 }
 
 int
 cli_district(struct cli *c, int argc, char **argv)
 {
-	static const char *const cols[] = { "id", "name", "active_subscribers",
-		"published_events" };
 	const char *cmd = argc > 1 ? argv[1] : NULL;
-	struct dlist dl;
+	struct table *t;
 	char *err = NULL;
 	int i, rc;
 
@@ -564,9 +587,10 @@ cli_district(struct cli *c, int argc, char **argv)
 		}
 		if ((rc = cli_db(c)) != 0)
 			return rc;
-		dl.t = table_new(stdout, c->fmt, cols, 4);
-		rc = district_list(c->db, district_row, &dl);
-		table_end(dl.t);
+		t = table_new(stdout, c->fmt, c->cfg->timezone, district_cols,
+		    NCOLS(district_cols));
+		rc = district_list(c->db, district_row, t);
+		table_end(t);
 		return rc < 0 ? EX_SOFTWARE : 0;
 	}
 	cli_err("unknown command 'district %s'", cmd);

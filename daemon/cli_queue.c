@@ -17,6 +17,7 @@
 #include "mailing.h"
 #include "newsletter.h"
 #include "outbox.h"
+#include "senderlock.h"
 #include "util.h"
 
 static const char newsletter_usage[] =
@@ -109,80 +110,64 @@ cli_newsletter(struct cli *c, int argc, char **argv)
 
 /* ---- queue ---- */
 
-struct show {
-	struct table *t;
-	struct cli *c;
+static const struct column mailing_cols[] = {
+	{ "mailing", COL_INT, 0, NULL }, { "kind", COL_TEXT, 0, NULL },
+	{ "title", COL_TEXT, 0, NULL }, { "state", COL_TEXT, 0, NULL },
+	{ "created_at", COL_TIME, 0, NULL },
+	{ "finished_at", COL_TIME, 0, NULL }, { "queued", COL_INT, 0, NULL },
+	{ "sent", COL_INT, 0, NULL }, { "deferred", COL_INT, 0, NULL },
+	{ "failed", COL_INT, 0, NULL }, { "cancelled", COL_INT, 0, NULL },
+	{ "blocked_reason", COL_TEXT, 0, NULL },
+};
+
+static const struct column error_cols[] = {
+	{ "mailing", COL_INT, 0, NULL }, { "email", COL_TEXT, 0, NULL },
+	{ "state", COL_TEXT, 0, NULL }, { "attempts", COL_INT, 0, NULL },
+	{ "when", COL_TIME, 0, NULL }, { "last_reply", COL_TEXT, 0, NULL },
 };
 
 static void
-mailing_row(void *arg, int64_t id, const char *kind, const char *title,
-    const char *state, time_t created, const struct outbox_counts *n)
+mailing_row(void *arg, const struct outbox_mailing *m)
 {
-	struct show *sh = arg;
-	char sid[24], made[TM_TEXT_LEN], q[24], s[24], d[24], f[24], x[24];
-	const char *cells[10];
+	const struct cell cells[] = { cell_int(m->id), cell_text(m->kind),
+		cell_text(m->title), cell_text(m->state), cell_time(m->created),
+		cell_time(m->finished), cell_int(m->c.queued + m->c.sending),
+		cell_int(m->c.sent), cell_int(m->c.deferred),
+		cell_int(m->c.failed), cell_int(m->c.cancelled),
+		cell_text(m->reason) };
 
-	snprintf(sid, sizeof(sid), "%" PRId64, id);
-	cli_local_time(sh->c, created, made);
-	snprintf(q, sizeof(q), "%ld", n->queued + n->sending);
-	snprintf(s, sizeof(s), "%ld", n->sent);
-	snprintf(d, sizeof(d), "%ld", n->deferred);
-	snprintf(f, sizeof(f), "%ld", n->failed);
-	snprintf(x, sizeof(x), "%ld", n->cancelled);
-	cells[0] = sid;
-	cells[1] = kind;
-	cells[2] = title;
-	cells[3] = state;
-	cells[4] = made;
-	cells[5] = q;
-	cells[6] = s;
-	cells[7] = d;
-	cells[8] = f;
-	cells[9] = x;
-	table_row(sh->t, cells);
+	table_row(arg, cells);
 }
 
 static void
 error_row(void *arg, int64_t mailing, const char *email, const char *state,
     int attempts, const char *reply, time_t when)
 {
-	struct show *sh = arg;
-	char mid[24], at[TM_TEXT_LEN], n[16];
-	const char *cells[6];
+	const struct cell cells[] = { cell_int(mailing), cell_text(email),
+		cell_text(state), cell_int(attempts), cell_time(when),
+		cell_text(reply) };
 
-	snprintf(mid, sizeof(mid), "%" PRId64, mailing);
-	snprintf(n, sizeof(n), "%d", attempts);
-	cli_local_time(sh->c, when, at);
-	cells[0] = mid;
-	cells[1] = email;
-	cells[2] = state;
-	cells[3] = n;
-	cells[4] = at;
-	cells[5] = reply;
-	table_row(sh->t, cells);
+	table_row(arg, cells);
 }
 
 static int
 cmd_show(struct cli *c)
 {
-	static const char *const cols[] = { "mailing", "kind", "title", "state",
-		"created", "queued", "sent", "deferred", "failed", "cancelled" };
-	static const char *const ecols[] = { "mailing", "email", "state",
-		"attempts", "when", "last_reply" };
-	struct show sh;
+	struct table *t;
 	int rc;
 
 	if ((rc = cli_db(c)) != 0)
 		return rc;
-	sh.c = c;
-	sh.t = table_new(stdout, c->fmt, cols, 10);
-	rc = outbox_mailings(c->db, mailing_row, &sh);
-	table_end(sh.t);
+	t = table_new(stdout, c->fmt, c->cfg->timezone, mailing_cols,
+	    NCOLS(mailing_cols));
+	rc = outbox_mailings(c->db, mailing_row, t);
+	table_end(t);
 	if (rc == 0 && c->fmt == OUT_TABLE) {
 		printf("\nrecent errors:\n");
-		sh.t = table_new(stdout, c->fmt, ecols, 6);
-		rc = outbox_recent_errors(c->db, 10, error_row, &sh);
-		table_end(sh.t);
+		t = table_new(stdout, c->fmt, c->cfg->timezone, error_cols,
+		    NCOLS(error_cols));
+		rc = outbox_recent_errors(c->db, 10, error_row, t);
+		table_end(t);
 	}
 	return rc < 0 ? EX_SOFTWARE : 0;
 }
@@ -230,10 +215,28 @@ cmd_run(struct cli *c)
 	struct sigaction sa;
 	char *err = NULL;
 	long recovered;
-	int rc;
+	pid_t holder;
+	int rc, lock;
 
 	if ((rc = cli_db(c)) != 0)
 		return rc;
+	lock = senderlock_take(c->cfg->database, &holder, &err);
+	if (lock == -1) {
+		if (holder > 0)
+			cli_err("the daemon or another 'queue run' (pid %ld) is "
+			    "sending from this database; it sends what is "
+			    "queued by itself", (long)holder);
+		else
+			cli_err("another process is sending from this "
+			    "database; it sends what is queued by itself");
+		return EX_TEMPFAIL;
+	}
+	if (lock < 0) {
+		cli_err("%s", err);
+		free(err);
+		return EX_CANTCREAT;
+	}
+	/* we are the only sender: rows left in sending are orphans */
 	if (outbox_recover(c->db, &recovered) == 0 && recovered > 0)
 		fprintf(stderr, "rundbrief: %ld message%s left in sending by an "
 		    "interrupted run queued again\n", recovered,
@@ -242,6 +245,7 @@ cmd_run(struct cli *c)
 	if (running == NULL) {
 		cli_err("%s", err);
 		free(err);
+		senderlock_release(lock);
 		return EX_CONFIG;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -263,6 +267,7 @@ cmd_run(struct cli *c)
 		fputs("\r\033[K", stderr);
 	deliver_free(running);
 	running = NULL;
+	senderlock_release(lock);
 	printf("sent %ld, deferred %ld, failed %ld, skipped %ld\n", st.sent,
 	    st.deferred, st.failed, st.skipped);
 	if (rc == DELIVER_SERVER_DOWN) {
@@ -272,6 +277,11 @@ cmd_run(struct cli *c)
 	}
 	if (rc == DELIVER_STOPPED) {
 		cli_err("stopped; the rest stays queued");
+		return EX_TEMPFAIL;
+	}
+	if (rc == DELIVER_DB_BUSY) {
+		cli_err("the database was locked by another process; the rest "
+		    "stays queued");
 		return EX_TEMPFAIL;
 	}
 	return rc == DELIVER_ERROR ? EX_SOFTWARE : 0;

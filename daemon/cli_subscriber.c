@@ -271,57 +271,82 @@ cmd_simple(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
-static char *
-join(char **v, size_t n)
-{
-	struct buf b;
-	size_t i;
+/*
+ * A subscriber's fields, in the order show and export print them; list
+ * prints the first SUB_LIST of them, under the same names.
+ */
+enum { S_EMAIL, S_NAME, S_LANGUAGE, S_STATUS, S_DISTRICTS, S_TOPICS,
+	S_CONSENT_SOURCE, S_CONSENT_AT, S_BOUNCES, S_CREATED, S_UPDATED,
+	SUB_LIST, S_TOKEN = SUB_LIST, S_MAIL, SUB_NCOLS };
 
-	buf_init(&b);
-	for (i = 0; i < n; i++) {
-		buf_puts(&b, i ? ", " : "");
-		buf_puts(&b, v[i]);
-	}
-	return buf_steal(&b);
-}
-
-struct list_ctx {
-	struct cli *c;
-	struct table *t;
-	long n;
+static const struct column sub_cols[SUB_NCOLS] = {
+	[S_EMAIL] = { "email", COL_TEXT, 0, NULL },
+	[S_NAME] = { "name", COL_TEXT, 0, NULL },
+	[S_LANGUAGE] = { "language", COL_TEXT, 0, NULL },
+	[S_STATUS] = { "status", COL_TEXT, 0, NULL },
+	[S_DISTRICTS] = { "districts", COL_LIST, 0, NULL },
+	[S_TOPICS] = { "topics", COL_LIST, 0, NULL },
+	[S_CONSENT_SOURCE] = { "consent_source", COL_TEXT, 0, NULL },
+	[S_CONSENT_AT] = { "consent_at", COL_TIME, 0, NULL },
+	[S_BOUNCES] = { "hard_bounces", COL_INT, 0, NULL },
+	[S_CREATED] = { "created_at", COL_TIME, 0, NULL },
+	[S_UPDATED] = { "updated_at", COL_TIME, 0, NULL },
+	[S_TOKEN] = { "unsubscribe_token", COL_TEXT, COL_JSON_ONLY, NULL },
+	[S_MAIL] = { "mail", COL_JSON, COL_JSON_ONLY, NULL },
 };
+
+/* The list table keeps to one line per person; its JSON has all fields. */
+static const struct column list_cols[SUB_LIST] = {
+	[S_EMAIL] = { "email", COL_TEXT, 0, NULL },
+	[S_NAME] = { "name", COL_TEXT, 0, NULL },
+	[S_LANGUAGE] = { "language", COL_TEXT, 0, NULL },
+	[S_STATUS] = { "status", COL_TEXT, 0, NULL },
+	[S_DISTRICTS] = { "districts", COL_LIST, 0, NULL },
+	[S_TOPICS] = { "topics", COL_LIST, 0, NULL },
+	[S_CONSENT_SOURCE] = { "consent_source", COL_TEXT, COL_JSON_ONLY,
+	    NULL },
+	[S_CONSENT_AT] = { "consent_at", COL_TIME, COL_JSON_ONLY, NULL },
+	[S_BOUNCES] = { "hard_bounces", COL_INT, COL_JSON_ONLY, NULL },
+	[S_CREATED] = { "created_at", COL_TIME, 0, NULL },
+	[S_UPDATED] = { "updated_at", COL_TIME, COL_JSON_ONLY, NULL },
+};
+
+/* mail: the JSON array of mail sent to them, or NULL. */
+static void
+sub_cells(const struct subscriber *s, const char *mail,
+    struct cell c[SUB_NCOLS])
+{
+	c[S_EMAIL] = cell_text(s->email);
+	c[S_NAME] = cell_text(s->name);
+	c[S_LANGUAGE] = cell_text(s->language);
+	c[S_STATUS] = cell_text(s->status);
+	c[S_DISTRICTS] = cell_list(s->districts, s->ndistricts);
+	c[S_TOPICS] = cell_list(s->topics, s->ntopics);
+	c[S_CONSENT_SOURCE] = cell_text(s->consent_source);
+	c[S_CONSENT_AT] = cell_time(s->consent_at);
+	c[S_BOUNCES] = cell_int(s->bounces);
+	c[S_CREATED] = cell_time(s->created_at);
+	c[S_UPDATED] = cell_time(s->updated_at);
+	c[S_TOKEN] = cell_text(s->token);
+	c[S_MAIL] = cell_json(mail);
+}
 
 static int
 list_row(void *arg, const struct subscriber *s)
 {
-	struct list_ctx *lc = arg;
-	char *d = join(s->districts, s->ndistricts);
-	char *t = join(s->topics, s->ntopics);
-	char since[TM_TEXT_LEN];
-	const char *cells[7];
+	struct cell cells[SUB_NCOLS];
 
-	cli_local_time(lc->c, s->created_at, since);
-	cells[0] = s->email;
-	cells[1] = s->name;
-	cells[2] = s->language;
-	cells[3] = s->status;
-	cells[4] = d;
-	cells[5] = t;
-	cells[6] = since;
-	table_row(lc->t, cells);
-	free(d);
-	free(t);
-	lc->n++;
+	sub_cells(s, NULL, cells);
+	table_row(arg, cells);
 	return 0;
 }
 
 static int
 cmd_list(struct cli *c, int argc, char **argv)
 {
-	static const char *const cols[] = { "email", "name", "language",
-		"status", "districts", "topics", "created" };
-	struct list_ctx lc;
+	struct table *t;
 	struct opts o;
+	long n;
 	int rc;
 
 	rc = parse_opts(c, argc, argv, "status district format",
@@ -340,160 +365,76 @@ cmd_list(struct cli *c, int argc, char **argv)
 		opts_free(&o);
 		return rc;
 	}
-	lc.c = c;
-	lc.n = 0;
-	lc.t = table_new(stdout, c->fmt, cols, 7);
+	t = table_new(stdout, c->fmt, c->cfg->timezone, list_cols, SUB_LIST);
 	rc = subscriber_each(c->db, o.status, o.nd ? o.districts[0] : NULL,
-	    list_row, &lc);
-	table_end(lc.t);
+	    list_row, t);
+	n = table_rows(t);
+	table_end(t);
 	opts_free(&o);
 	if (c->fmt == OUT_TABLE)
-		fprintf(stderr, "%ld subscriber%s\n", lc.n, lc.n == 1 ? "" : "s");
+		fprintf(stderr, "%ld subscriber%s\n", n, n == 1 ? "" : "s");
 	return rc < 0 ? EX_SOFTWARE : 0;
 }
 
-static void
-json_list(struct buf *b, char **v, size_t n)
-{
-	size_t i;
-
-	buf_putc(b, '[');
-	for (i = 0; i < n; i++) {
-		buf_puts(b, i ? ", " : "");
-		json_str(b, v[i]);
-	}
-	buf_putc(b, ']');
-}
-
-static void
-json_time(struct buf *b, time_t t)
-{
-	struct tm tm;
-	char s[32];
-
-	if (t == 0) {
-		buf_puts(b, "null");
-		return;
-	}
-	gmtime_r(&t, &tm);
-	strftime(s, sizeof(s), "\"%Y-%m-%dT%H:%M:%SZ\"", &tm);
-	buf_puts(b, s);
-}
-
-struct mail_rows {
-	struct buf *b;
-	int n;
+static const struct column mail_cols[] = {
+	{ "mailing", COL_INT, 0, NULL }, { "kind", COL_TEXT, 0, NULL },
+	{ "title", COL_TEXT, 0, NULL }, { "state", COL_TEXT, 0, NULL },
+	{ "sent_at", COL_TIME, 0, NULL }, { "message_id", COL_TEXT, 0, NULL },
 };
 
 static void
 mail_row(void *arg, int64_t mailing_id, const char *kind, const char *title,
     const char *state, time_t sent_at, const char *message_id)
 {
-	struct mail_rows *mr = arg;
-	struct buf *b = mr->b;
+	struct buf *b = arg;
+	const struct cell cells[] = { cell_int(mailing_id), cell_text(kind),
+		cell_text(title), cell_text(state), cell_time(sent_at),
+		cell_text(message_id) };
 
-	buf_printf(b, "%s\n    {\"mailing\": %lld, \"kind\": ", mr->n++ ? "," : "",
-	    (long long)mailing_id);
-	json_str(b, kind);
-	buf_puts(b, ", \"title\": ");
-	json_str(b, title);
-	buf_puts(b, ", \"state\": ");
-	json_str(b, state);
-	buf_puts(b, ", \"sent_at\": ");
-	json_time(b, sent_at);
-	buf_puts(b, ", \"message_id\": ");
-	if (message_id)
-		json_str(b, message_id);
-	else
-		buf_puts(b, "null");
-	buf_putc(b, '}');
+	buf_puts(b, b->len > 1 ? ",\n    " : "\n    ");
+	json_record(b, mail_cols, NCOLS(mail_cols), cells, 0);
+}
+
+/* The mail sent to a person, as a JSON array; caller frees. */
+static char *
+mail_json(struct db *db, const struct subscriber *s)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_putc(&b, '[');
+	outbox_each_for_subscriber(db, s->id, mail_row, &b);
+	buf_puts(&b, b.len > 1 ? "\n  ]" : "]");
+	return buf_steal(&b);
 }
 
 /* Everything held on one person, as a JSON object. */
 static void
 export_one(struct buf *b, struct db *db, const struct subscriber *s)
 {
-	struct mail_rows mr = { b, 0 };
+	struct cell cells[SUB_NCOLS];
+	char *mail = mail_json(db, s);
 
-	buf_puts(b, "{\n  \"email\": ");
-	json_str(b, s->email);
-	buf_puts(b, ",\n  \"name\": ");
-	json_str(b, s->name);
-	buf_puts(b, ",\n  \"language\": ");
-	json_str(b, s->language);
-	buf_puts(b, ",\n  \"status\": ");
-	json_str(b, s->status);
-	buf_puts(b, ",\n  \"districts\": ");
-	json_list(b, s->districts, s->ndistricts);
-	buf_puts(b, ",\n  \"topics\": ");
-	json_list(b, s->topics, s->ntopics);
-	buf_puts(b, ",\n  \"consent_source\": ");
-	if (s->consent_source)
-		json_str(b, s->consent_source);
-	else
-		buf_puts(b, "null");
-	buf_puts(b, ",\n  \"consent_at\": ");
-	json_time(b, s->consent_at);
-	buf_puts(b, ",\n  \"unsubscribe_token\": ");
-	json_str(b, s->token);
-	buf_printf(b, ",\n  \"hard_bounces\": %d", s->bounces);
-	buf_puts(b, ",\n  \"created_at\": ");
-	json_time(b, s->created_at);
-	buf_puts(b, ",\n  \"updated_at\": ");
-	json_time(b, s->updated_at);
-	buf_puts(b, ",\n  \"mail\": [");
-	outbox_each_for_subscriber(db, s->id, mail_row, &mr);
-	buf_puts(b, mr.n ? "\n  ]\n}" : "]\n}");
-}
-
-static int
-show_table(struct cli *c, const struct subscriber *s)
-{
-	static const char *const cols[] = { "field", "value" };
-	struct table *t = table_new(stdout, c->fmt, cols, 2);
-	char *d = join(s->districts, s->ndistricts);
-	char *tp = join(s->topics, s->ntopics);
-	char created[TM_TEXT_LEN], updated[TM_TEXT_LEN], consent[TM_TEXT_LEN];
-	const char *rows[][2] = {
-		{ "email", s->email }, { "name", s->name },
-		{ "language", s->language }, { "status", s->status },
-		{ "districts", d }, { "topics", tp },
-		{ "consent", s->consent_source }, { "consent_at", consent },
-		{ "hard_bounces", NULL }, { "created", created },
-		{ "updated", updated },
-	};
-	char bounces[16];
-	size_t i;
-
-	cli_local_time(c, s->created_at, created);
-	cli_local_time(c, s->updated_at, updated);
-	cli_local_time(c, s->consent_at, consent);
-	snprintf(bounces, sizeof(bounces), "%d", s->bounces);
-	rows[8][1] = bounces;
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		table_row(t, rows[i]);
-	table_end(t);
-	free(d);
-	free(tp);
-	return 0;
+	sub_cells(s, mail, cells);
+	json_record(b, sub_cols, SUB_NCOLS, cells, 2);
+	free(mail);
 }
 
 struct export_ctx {
 	struct buf b;
 	struct db *db;
+	long n;
 };
 
 static int
 export_row(void *arg, const struct subscriber *s)
 {
 	struct export_ctx *ec = arg;
-	struct buf *b = &ec->b;
 
-	buf_puts(b, b->len > 2 ? ",\n" : "\n");
-	export_one(b, ec->db, s);
-	fwrite(b->data, 1, b->len, stdout);
-	buf_reset(b);
-	buf_puts(b, "[\n"); /* marks "not first" */
+	buf_reset(&ec->b);
+	buf_puts(&ec->b, ec->n++ ? ",\n" : "\n");
+	export_one(&ec->b, ec->db, s);
+	fwrite(ec->b.data, 1, ec->b.len, stdout);
 	return 0;
 }
 
@@ -502,8 +443,9 @@ cmd_show_export(struct cli *c, int argc, char **argv)
 {
 	int export = strcmp(argv[0], "export") == 0;
 	struct subscriber *s;
+	struct cell cells[SUB_NCOLS];
 	struct opts o;
-	struct buf b;
+	char *mail;
 	int rc;
 
 	rc = parse_opts(c, argc, argv, export ? "" : "format", export ?
@@ -522,14 +464,14 @@ cmd_show_export(struct cli *c, int argc, char **argv)
 	}
 	if ((rc = cli_db(c)) != 0)
 		return rc;
-	buf_init(&b);
 	if (export && optind == argc) {
 		struct export_ctx ec;
 		buf_init(&ec.b);
 		ec.db = c->db;
+		ec.n = 0;
 		fputs("[", stdout);
 		rc = subscriber_each(c->db, NULL, NULL, export_row, &ec);
-		fputs(ec.b.len ? "\n]\n" : "]\n", stdout);
+		fputs(ec.n ? "\n]\n" : "]\n", stdout);
 		buf_free(&ec.b);
 		return rc < 0 ? EX_SOFTWARE : 0;
 	}
@@ -538,12 +480,13 @@ cmd_show_export(struct cli *c, int argc, char **argv)
 		cli_err("no subscriber %s", argv[optind]);
 		return rc == SUB_ERR_NOTFOUND ? EX_NOUSER : EX_SOFTWARE;
 	}
-	if (export || c->fmt == OUT_JSON) {
-		export_one(&b, c->db, s);
-		printf("%s\n", b.data);
-	} else
-		show_table(c, s);
-	buf_free(&b);
+	if (export)
+		c->fmt = OUT_JSON;
+	mail = c->fmt == OUT_JSON ? mail_json(c->db, s) : NULL;
+	sub_cells(s, mail, cells);
+	table_record(stdout, c->fmt, c->cfg->timezone, sub_cols, SUB_NCOLS,
+	    cells);
+	free(mail);
 	subscriber_free(s);
 	return 0;
 }

@@ -31,6 +31,8 @@ struct parse {
 	char *seen[64];     /* "section.key" already set, to catch repeats */
 	size_t nseen;
 	int password_line;  /* line of an inline password, 0 if none */
+	char *linebuf;      /* reader()'s */
+	size_t linecap;
 };
 
 enum kind { K_STR, K_EMAIL, K_FROM, K_URL_SMTP, K_URL_IMAP, K_URL_WEB, K_TZ,
@@ -74,6 +76,7 @@ static const struct key keys[] = {
 	{ "smtp", "tls", K_TLS, F(tls), 0, 0 },
 	{ "smtp", "ca_file", K_PATH, F(ca_file), 0, 0 },
 	{ "smtp", "max_age", K_DURATION, F(max_age), 60, 30 * 86400L },
+	{ "smtp", "stop_grace", K_DURATION, F(stop_grace), 1, 60 },
 	{ "newsletter", "schedule", K_RRULE, F(schedule), 0, 0 },
 	{ "newsletter", "horizon", K_DURATION, F(horizon), 86400, 366 * 86400L },
 	{ "newsletter", "review_lead", K_DURATION, F(review_lead), 0, 30 * 86400L },
@@ -103,17 +106,23 @@ perr(struct parse *p, const char *section, const char *name,
     const char *fmt, ...)
 {
 	va_list ap;
-	char msg[512];
+	char msg[512], *m, *sec, *key;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (name != NULL)
+	/* what came from the file reaches no terminal as raw bytes */
+	m = str_sanitize(msg);
+	sec = str_sanitize(section);
+	key = name != NULL ? str_sanitize(name) : NULL;
+	if (key != NULL)
 		fprintf(stderr, "%s:%d: [%s] %s: %s\n", p->file, p->line,
-		    section, name, msg);
+		    sec, key, m);
 	else
-		fprintf(stderr, "%s:%d: [%s]: %s\n", p->file, p->line,
-		    section, msg);
+		fprintf(stderr, "%s:%d: [%s]: %s\n", p->file, p->line, sec, m);
+	free(m);
+	free(sec);
+	free(key);
 	p->nerrors++;
 }
 
@@ -445,11 +454,27 @@ static char *
 reader(char *str, int num, void *stream)
 {
 	struct parse *p = stream;
-	char *r = fgets(str, num, p->fp), *s, *e;
+	ssize_t n = getline(&p->linebuf, &p->linecap, p->fp);
+	char *r = str, *s, *e;
 
-	if (r == NULL)
+	if (n < 0)
 		return NULL;
 	p->line++;
+	/* fgets would cut the line at a NUL, and inih would take the rest
+	 * for a value of its own: an error, and the line is not used */
+	if (memchr(p->linebuf, '\0', (size_t)n) != NULL) {
+		fprintf(stderr, "%s:%d: the line holds a NUL byte (a binary or "
+		    "UTF-16 file?)\n", p->file, p->line);
+		p->nerrors++;
+		n = 0;
+	} else if (n >= num) {
+		fprintf(stderr, "%s:%d: the line is longer than %d bytes\n",
+		    p->file, p->line, num - 1);
+		p->nerrors++;
+		n = 0;
+	}
+	memcpy(str, p->linebuf, (size_t)n);
+	str[n] = '\0';
 	for (s = str; *s == ' ' || *s == '\t'; s++)
 		;
 	if (*s == '[' && (e = strchr(s, ']')) != NULL) {
@@ -485,6 +510,7 @@ config_defaults(void)
 	cfg->timeout = 120;
 	cfg->tls = CONFIG_TLS_REQUIRED;
 	cfg->max_age = 3 * 86400;
+	cfg->stop_grace = 10;
 	cfg->schedule = xstrdup("FREQ=MONTHLY;BYDAY=1MO;BYHOUR=9;BYMINUTE=0");
 	cfg->horizon = 42 * 86400;
 	cfg->review_lead = 24 * 3600;
@@ -648,6 +674,7 @@ config_load(const char *explicit_path, struct config **out)
 	}
 	for (i = 0; i < p.nseen; i++)
 		free(p.seen[i]);
+	free(p.linebuf);
 	p.cfg->path = xstrdup(path);
 	bad = p.nerrors > 0 ? p.nerrors : config_check(&p, &st);
 	if (bad > 0) {

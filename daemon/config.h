@@ -74,6 +74,7 @@ struct config {
 	enum config_tls tls;   /* default required */
 	char *ca_file;
 	long max_age;          /* seconds before a deferred message fails, 3d */
+	long stop_grace;       /* seconds in-flight messages get on SIGTERM */
 
 	/* [newsletter] */
 	char *schedule;        /* RRULE, local time */

@@ -273,6 +273,27 @@ put_day_range(const struct lang *L, const struct ymd *a, const struct ymd *b,
 	}
 }
 
+/* The times of day a..b: "18:00–20:00 Uhr", "6:00–8:00 pm", "11:00 am –
+ * 1:00 pm"; one time when they are equal. */
+static void
+put_clock_range(const struct lang *L, const struct ymd *a,
+    const struct ymd *b, struct buf *out)
+{
+	if (a->hour == b->hour && a->min == b->min) {
+		put_time(L, a, out);
+		return;
+	}
+	put_clock(L, a, out);
+	/* One suffix when both share it, else both. */
+	if (strcmp(suffix(L, a), suffix(L, b)) == 0)
+		buf_puts(out, EN_DASH);
+	else {
+		buf_puts(out, suffix(L, a));
+		buf_puts(out, " " EN_DASH " ");
+	}
+	put_time(L, b, out);
+}
+
 static void
 put_time_range(const struct lang *L, const struct ymd *a, const struct ymd *b,
     struct buf *out)
@@ -282,16 +303,7 @@ put_time_range(const struct lang *L, const struct ymd *a, const struct ymd *b,
 	} else if (same_day(a, b)) {
 		put_date(L, a, out);
 		buf_puts(out, ", ");
-		put_clock(L, a, out);
-		/* One suffix when both share it ("18:00–20:00 Uhr",
-		 * "6:00–8:00 pm"), else "11:00 am – 1:00 pm". */
-		if (strcmp(suffix(L, a), suffix(L, b)) == 0)
-			buf_puts(out, EN_DASH);
-		else {
-			buf_puts(out, suffix(L, a));
-			buf_puts(out, " " EN_DASH " ");
-		}
-		put_time(L, b, out);
+		put_clock_range(L, a, b, out);
 	} else {
 		put_datetime(L, a, out);
 		buf_puts(out, " " EN_DASH " ");
@@ -329,6 +341,339 @@ datefmt_month(const char *lang, int year, int month, struct buf *out)
 	if (L == NULL || year < 1 || year > 9999 || month < 1 || month > 12)
 		return -1;
 	buf_printf(out, "%s %d", L->month[month - 1], year);
+	return 0;
+}
+
+/* ---- recurrence rules ---- */
+
+#define ALL_WDAYS	0x7fu
+#define WORKDAYS	0x3eu	/* Monday to Friday */
+
+/* Numbers as words, 1..12 ("ein" makes "einmal"). */
+static const char *const num_de[13] = { NULL, "ein", "zwei", "drei", "vier",
+	"f\xc3\xbcnf", "sechs", "sieben", "acht", "neun", "zehn", "elf",
+	"zw\xc3\xb6lf" };
+static const char *const num_en[13] = { NULL, "one", "two", "three", "four",
+	"five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve" };
+/* English places 1..5; German writes "2.". */
+static const char *const place_en[6] = { NULL, "first", "second", "third",
+	"fourth", "fifth" };
+/* Places counted from the end, -1..-5. */
+static const char *const last_de[6] = { NULL, "letzten", "vorletzten",
+	"drittletzten", "viertletzten", "f\xc3\xbcnftletzten" };
+static const char *const last_en[6] = { NULL, "last", "second-to-last",
+	"third-to-last", "fourth-to-last", "fifth-to-last" };
+
+static int
+is_de(const struct lang *L)
+{
+	return L->id == LANG_DE;
+}
+
+/* "zwei" / "two" up to twelve, digits above. */
+static void
+put_number(const struct lang *L, int n, struct buf *out)
+{
+	if (n >= 1 && n <= 12)
+		buf_puts(out, is_de(L) ? num_de[n] : num_en[n]);
+	else
+		buf_printf(out, "%d", n);
+}
+
+/* What goes before item i of n: nothing, ", ", or " und " / " and " (" oder"
+ * / " or " when or) before the last. */
+static void
+put_sep(const struct lang *L, int i, int n, int or, struct buf *out)
+{
+	if (i == 0)
+		return;
+	if (i < n - 1)
+		buf_puts(out, ", ");
+	else if (or)
+		buf_puts(out, is_de(L) ? " oder " : " or ");
+	else
+		buf_puts(out, is_de(L) ? " und " : " and ");
+}
+
+/* The weekdays of mask, Monday first: "Montag und Mittwoch". */
+static void
+put_wdays(const struct lang *L, unsigned mask, int or, struct buf *out)
+{
+	int days[7], n = 0, i;
+
+	for (i = 1; i <= 7; i++)
+		if (mask & (1u << (i % 7)))
+			days[n++] = i % 7;
+	for (i = 0; i < n; i++) {
+		put_sep(L, i, n, or, out);
+		buf_puts(out, L->wday[days[i]]);
+	}
+}
+
+/* A place in the month: "2." / "second", "letzten" / "last". */
+static void
+put_place(const struct lang *L, int n, struct buf *out)
+{
+	if (n < 0)
+		buf_puts(out, is_de(L) ? last_de[-n] : last_en[-n]);
+	else if (is_de(L))
+		buf_printf(out, "%d.", n);
+	else
+		buf_puts(out, place_en[n]);
+}
+
+static const char *
+en_ordinal_suffix(int n)
+{
+	if (n % 100 >= 11 && n % 100 <= 13)
+		return "th";
+	switch (n % 10) {
+	case 1:
+		return "st";
+	case 2:
+		return "nd";
+	case 3:
+		return "rd";
+	}
+	return "th";
+}
+
+/* "alle zwei Wochen" / "every two weeks". */
+static void
+put_every_n(const struct lang *L, enum datefmt_freq f, int n,
+    struct buf *out)
+{
+	static const char *const de[4] = { "Tage", "Wochen", "Monate", "Jahre" };
+	static const char *const en[4] = { "days", "weeks", "months", "years" };
+
+	buf_puts(out, is_de(L) ? "alle " : "every ");
+	put_number(L, n, out);
+	buf_printf(out, " %s", is_de(L) ? de[f] : en[f]);
+}
+
+/* "jeden Monat" / "every month", "alle zwei Jahre" / "every two years". */
+static void
+put_period(const struct lang *L, const struct datefmt_rule *r,
+    struct buf *out)
+{
+	if (r->interval > 1)
+		put_every_n(L, r->freq, r->interval, out);
+	else if (r->freq == DATEFMT_MONTHLY)
+		buf_puts(out, is_de(L) ? "jeden Monat" : "every month");
+	else
+		buf_puts(out, is_de(L) ? "jedes Jahr" : "every year");
+}
+
+/* "2. Dienstag", "1. und letzten Montag", "letzten Werktag" / "second
+ * Tuesday", "first and last Monday", "last weekday". */
+static void
+put_nth_days(const struct lang *L, const struct datefmt_rule *r,
+    struct buf *out)
+{
+	int i;
+
+	for (i = 0; i < r->nnth; i++) {
+		put_sep(L, i, r->nnth, 0, out);
+		put_place(L, r->nth[i], out);
+	}
+	buf_putc(out, ' ');
+	if (r->wdays == WORKDAYS)
+		buf_puts(out, is_de(L) ? "Werktag" : "weekday");
+	else
+		put_wdays(L, r->wdays, 1, out);
+}
+
+/* "1. und 15." / "1st and 15th"; "1. und letzten Tag" / "1st and last
+ * day" when a day counts from the end. */
+static void
+put_mdays(const struct lang *L, const struct datefmt_rule *r,
+    struct buf *out)
+{
+	int i, from_end = 0;
+
+	for (i = 0; i < r->nmday; i++) {
+		put_sep(L, i, r->nmday, 0, out);
+		if (r->mday[i] < 0) {
+			put_place(L, r->mday[i], out);
+			from_end = 1;
+		} else if (is_de(L))
+			buf_printf(out, "%d.", r->mday[i]);
+		else
+			buf_printf(out, "%d%s", r->mday[i],
+			    en_ordinal_suffix(r->mday[i]));
+	}
+	if (from_end)
+		buf_puts(out, is_de(L) ? " Tag" : " day");
+}
+
+static void
+put_weekly(const struct lang *L, const struct datefmt_rule *r,
+    struct buf *out)
+{
+	if (r->wdays == ALL_WDAYS) {
+		buf_puts(out, is_de(L) ? "t\xc3\xa4glich" : "every day");
+		return;
+	}
+	if (r->interval > 1) {
+		put_every_n(L, r->freq, r->interval, out);
+		buf_puts(out, r->wdays == WORKDAYS ? (is_de(L) ? " " : ", ") :
+		    (is_de(L) ? " am " : " on "));
+	} else if (r->wdays != WORKDAYS)
+		buf_puts(out, is_de(L) ? "jeden " : "every ");
+	if (r->wdays == WORKDAYS)
+		buf_puts(out, is_de(L) ? "montags bis freitags" :
+		    "Monday to Friday");
+	else
+		put_wdays(L, r->wdays, 0, out);
+}
+
+/* MONTHLY and YEARLY. */
+static void
+put_monthly(const struct lang *L, const struct datefmt_rule *r,
+    struct buf *out)
+{
+	int yearly = r->freq == DATEFMT_YEARLY, i, positive = 1;
+	const char *month = yearly ? L->month[r->month - 1] : NULL;
+
+	if (r->nnth > 0) {
+		if (r->interval == 1) {
+			/* "jeden 2. Dienstag im Monat" */
+			buf_puts(out, is_de(L) ? "jeden " : "every ");
+			put_nth_days(L, r, out);
+			if (yearly)
+				buf_printf(out, is_de(L) ? " im %s" : " of %s",
+				    month);
+			else
+				buf_puts(out, is_de(L) ? " im Monat" :
+				    " of the month");
+			return;
+		}
+		/* "alle zwei Monate am 2. Dienstag" */
+		put_period(L, r, out);
+		buf_puts(out, is_de(L) ? " am " : " on the ");
+		put_nth_days(L, r, out);
+		if (yearly)
+			buf_printf(out, is_de(L) ? " im %s" : " of %s", month);
+		return;
+	}
+	for (i = 0; i < r->nmday; i++)
+		if (r->mday[i] < 0)
+			positive = 0;
+	put_period(L, r, out);
+	if (yearly && positive) {
+		/* "jedes Jahr am 1. und 15. Dezember" / "every year on 1 and
+		 * 15 December" */
+		buf_puts(out, is_de(L) ? " am " : " on ");
+		for (i = 0; i < r->nmday; i++) {
+			put_sep(L, i, r->nmday, 0, out);
+			buf_printf(out, is_de(L) ? "%d." : "%d", r->mday[i]);
+		}
+		buf_printf(out, " %s", month);
+		return;
+	}
+	/* "jeden Monat am 15." / "every month on the 15th" */
+	buf_puts(out, is_de(L) ? " am " : " on the ");
+	put_mdays(L, r, out);
+	if (yearly)
+		buf_printf(out, is_de(L) ? " im %s" : " of %s", month);
+}
+
+static int
+places_ok(const int *v, int n, int max)
+{
+	int i;
+
+	if (n < 0 || n > DATEFMT_RULE_LIST)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (v[i] == 0 || v[i] < -5 || v[i] > max)
+			return 0;
+	return 1;
+}
+
+static int
+rule_ok(const struct datefmt_rule *r)
+{
+	if (r->interval < 1 || r->count < 0 || (r->wdays & ~ALL_WDAYS) ||
+	    !places_ok(r->nth, r->nnth, 5) ||
+	    !places_ok(r->mday, r->nmday, 31))
+		return 0;
+	if (r->until_year != 0 &&
+	    !date_valid(r->until_year, r->until_month, r->until_day))
+		return 0;
+	switch (r->freq) {
+	case DATEFMT_DAILY:
+		return r->wdays == 0 && r->nnth == 0 && r->nmday == 0;
+	case DATEFMT_WEEKLY:
+		return r->wdays != 0 && r->nnth == 0 && r->nmday == 0 &&
+		    !(r->wdays == ALL_WDAYS && r->interval > 1);
+	case DATEFMT_YEARLY:
+		if (r->month < 1 || r->month > 12)
+			return 0;
+		/* FALLTHROUGH */
+	case DATEFMT_MONTHLY:
+		return r->nnth > 0 ? r->wdays != 0 && r->nmday == 0 :
+		    r->wdays == 0 && r->nmday > 0;
+	}
+	return 0;
+}
+
+/* The hour and minute of t, or -1 when out of range. */
+static int
+clock_of(const struct tm *t, struct ymd *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->hour = t->tm_hour;
+	v->min = t->tm_min;
+	return v->hour < 0 || v->hour > 23 || v->min < 0 || v->min > 59 ?
+	    -1 : 0;
+}
+
+int
+datefmt_rule(const char *lang, const struct datefmt_rule *r,
+    const struct tm *start, const struct tm *end, struct buf *out)
+{
+	const struct lang *L = lang_find(lang);
+	struct ymd a, b, u;
+
+	if (L == NULL || r == NULL || !rule_ok(r))
+		return -1;
+	if (start != NULL && (clock_of(start, &a) == -1 ||
+	    clock_of(end != NULL ? end : start, &b) == -1))
+		return -1;
+	if (r->freq == DATEFMT_DAILY && r->interval == 1)
+		buf_puts(out, is_de(L) ? "t\xc3\xa4glich" : "every day");
+	else if (r->freq == DATEFMT_DAILY)
+		put_every_n(L, r->freq, r->interval, out);
+	else if (r->freq == DATEFMT_WEEKLY)
+		put_weekly(L, r, out);
+	else
+		put_monthly(L, r, out);
+	if (start != NULL) {
+		buf_puts(out, ", ");
+		put_clock_range(L, &a, &b, out);
+	}
+	if (r->count > 0) {
+		buf_puts(out, ", ");
+		if (is_de(L) && r->count <= 12)
+			buf_printf(out, "%smal", num_de[r->count]);
+		else if (is_de(L))
+			buf_printf(out, "%d-mal", r->count);
+		else if (r->count <= 2)
+			buf_puts(out, r->count == 1 ? "once" : "twice");
+		else {
+			put_number(L, r->count, out);
+			buf_puts(out, " times");
+		}
+	}
+	if (r->until_year != 0) {
+		memset(&u, 0, sizeof(u));
+		u.year = r->until_year;
+		u.month = r->until_month;
+		u.day = r->until_day;
+		buf_puts(out, is_de(L) ? ", bis " : ", until ");
+		put_day_month(L, &u, 1, out);
+	}
 	return 0;
 }
 

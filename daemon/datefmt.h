@@ -63,6 +63,64 @@ int datefmt_datetime(const char *lang, const struct tm *t, struct buf *out);
 int datefmt_range(const char *lang, const struct tm *start,
     const struct tm *end, int all_day, struct buf *out);
 
+/*
+ * A recurrence rule as datefmt_rule() words it. ical_rule_text() fills it
+ * from an RRULE, with the parts the event's start implies filled in (the
+ * weekday of a weekly rule, the day of a monthly one, ...).
+ */
+enum datefmt_freq {
+	DATEFMT_DAILY,
+	DATEFMT_WEEKLY,
+	DATEFMT_MONTHLY,
+	DATEFMT_YEARLY
+};
+
+#define DATEFMT_RULE_LIST 31
+
+struct datefmt_rule {
+	enum datefmt_freq freq;
+	int interval;		/* 1: every day/week/...; n: every n-th */
+	/*
+	 * Weekdays, bit n for tm_wday n (bit 0 Sunday). WEEKLY: the days.
+	 * MONTHLY and YEARLY: with nth, the days counted in the month.
+	 */
+	unsigned wdays;
+	/*
+	 * MONTHLY/YEARLY with wdays: the places in the month, 1..5 or -1..-5
+	 * (-1 the last, -2 the one before), of that weekday (one day in
+	 * wdays: 2 and Tuesday = the 2nd Tuesday) or of any of the days
+	 * (several: -1 and Monday to Friday = the last weekday).
+	 */
+	int nth[DATEFMT_RULE_LIST];
+	int nnth;
+	/* MONTHLY/YEARLY without wdays: days of the month, 1..31 or -1..-5
+	 * (-1 the last day). */
+	int mday[DATEFMT_RULE_LIST];
+	int nmday;
+	int month;		/* YEARLY: 1..12 */
+	int count;		/* the number of dates, 0: no limit */
+	/* the last day (UNTIL) in the event's time zone; until_year 0: none */
+	int until_year, until_month, until_day;
+};
+
+/*
+ * Appends the rule in words. When start is not NULL, the times of day
+ * start..end follow the rule (only tm_hour and tm_min are read; end may be
+ * NULL: one time). Numbers up to twelve are written as words.
+ *   jeden 2. Dienstag im Monat, 17:00–19:00 Uhr, bis 30. Juni 2027
+ *   every second Tuesday of the month, 5:00–7:00 pm, until 30 June 2027
+ *   alle zwei Wochen am Montag und Mittwoch, zehnmal
+ *   every two weeks on Monday and Wednesday, ten times
+ *   jeden letzten Werktag im Monat / every last weekday of the month
+ *     (nth -1 of Monday to Friday)
+ * Lists are written in the order given. Returns 0, or -1 (and appends
+ * nothing) for an unsupported language or a rule outside the ranges above
+ * (also: WEEKLY without wdays, MONTHLY/YEARLY with neither or both of
+ * nth and mday, every day of the week with an interval).
+ */
+int datefmt_rule(const char *lang, const struct datefmt_rule *r,
+    const struct tm *start, const struct tm *end, struct buf *out);
+
 /* The newsletter's issue month: "Dezember 2026" / "December 2026".
  * month is 1..12 (not tm_mon), year 1..9999. */
 int datefmt_month(const char *lang, int year, int month, struct buf *out);

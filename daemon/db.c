@@ -23,7 +23,11 @@ struct db {
 	sqlite3 *h;
 	struct cached cache[STMT_CACHE];
 	size_t ncache;
+	int busy_ms;		/* how long a statement waits for a lock */
+	int gave_up;		/* a statement found the database locked */
 };
+
+#define BUSY_MS_DEFAULT 5000
 
 /*
  * The schema, one entry per version. Never edit a released step: add one.
@@ -155,7 +159,41 @@ static const char *const migrations[] = {
 	"  WHERE state IN ('queued','deferred');"
 	"CREATE INDEX outbox_subscriber ON outbox(subscriber_id);",
 
-	/* 4: a newsletter's editorials, one per language (lang '' for
+	/* 4: a mailing is done once nothing of it is left to send, or
+	 * blocked by a failure that is not the recipients' (the server
+	 * refused our sender, relaying, our login …) until `queue retry`.
+	 * SQLite cannot change a CHECK: the table is rebuilt (db_migrate
+	 * runs migrations with foreign keys off, so nothing cascades). */
+	"CREATE TABLE mailings_v4 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('newsletter','invitation',"
+	"    'update','cancellation','reminder','confirm','welcome',"
+	"    'unsubscribed')),"
+	"  key TEXT UNIQUE,"
+	"  title TEXT NOT NULL,"
+	"  event_id INTEGER REFERENCES events(id) ON DELETE SET NULL,"
+	"  state TEXT NOT NULL DEFAULT 'active' CHECK (state IN"
+	"    ('active','done','blocked','cancelled')),"
+	"  year INTEGER, month INTEGER, win_from INTEGER, win_to INTEGER,"
+	"  editorial TEXT, subject TEXT, preheader TEXT,"
+	"  lead INTEGER,"
+	"  languages TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL,"
+	"  finished_at INTEGER,"
+	"  blocked_reason TEXT);"
+	"INSERT INTO mailings_v4 (id, kind, key, title, event_id, state, year,"
+	"  month, win_from, win_to, editorial, subject, preheader, lead,"
+	"  languages, created_at)"
+	"  SELECT id, kind, key, title, event_id, state, year, month, win_from,"
+	"  win_to, editorial, subject, preheader, lead, languages, created_at"
+	"  FROM mailings;"
+	"DROP TABLE mailings;"
+	"ALTER TABLE mailings_v4 RENAME TO mailings;"
+	/* a failure that counted a bounce (undone if the failure turns out
+	 * to be the server's, not the recipient's) */
+	"ALTER TABLE outbox ADD COLUMN bounced INTEGER NOT NULL DEFAULT 0;",
+
+	/* 5: a newsletter's editorials, one per language (lang '' for
 	 * content/YYYY-MM.md); mailings made before keep their one editorial
 	 * in mailings.editorial, subject and preheader */
 	"CREATE TABLE mailing_editorials ("
@@ -236,6 +274,29 @@ migrate_fixups(struct db *db, int version, char **errstr)
 	return rc;
 }
 
+/* Fails if a row points to a parent that is not there. */
+static int
+fk_check(struct db *db, char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA foreign_key_check", -1, &st,
+	    NULL) != SQLITE_OK) {
+		*errstr = xstrdup(db_errmsg(db));
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*errstr = xasprintf("a row of table %s points to a missing "
+		    "row of %s", sqlite3_column_text(st, 0),
+		    sqlite3_column_text(st, 2));
+	else if (rc != SQLITE_DONE)
+		*errstr = xstrdup(db_errmsg(db));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int
 db_migrate(struct db *db, int to, char **errstr)
 {
@@ -254,25 +315,33 @@ db_migrate(struct db *db, int to, char **errstr)
 		    "this program (%d); upgrade rundbrief", v, NMIGRATIONS);
 		return -1;
 	}
+	/* Foreign keys off while the schema changes (a rebuilt table must
+	 * not cascade), checked before each step commits. */
+	if (v < to && exec(db, "PRAGMA foreign_keys = OFF", errstr) < 0)
+		return -1;
 	for (next = v + 1; next <= to; next++) {
 		if (exec(db, "BEGIN IMMEDIATE", errstr) < 0)
-			return -1;
+			goto fail;
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
 		    next);
 		if (exec(db, migrations[next - 1], errstr) < 0 ||
 		    migrate_fixups(db, next, errstr) < 0 ||
+		    fk_check(db, errstr) < 0 ||
 		    exec(db, pragma, errstr) < 0) {
 			char *inner = *errstr;
 			*errstr = xasprintf("schema migration to version %d "
 			    "failed: %s", next, inner);
 			free(inner);
 			exec(db, "ROLLBACK", NULL);
-			return -1;
+			goto fail;
 		}
 		if (exec(db, "COMMIT", errstr) < 0)
-			return -1;
+			goto fail;
 	}
-	return 0;
+	return exec(db, "PRAGMA foreign_keys = ON", errstr);
+fail:
+	exec(db, "PRAGMA foreign_keys = ON", NULL);
+	return -1;
 }
 
 /* Creates the directories above path (like mkdir -p of its dirname). */
@@ -300,6 +369,43 @@ mkdir_parent(const char *path)
 	}
 	free(dir);
 	return rc;
+}
+
+/*
+ * SQLite's busy_timeout, with a note when it gives up: the tool then says
+ * "try again" (EX_TEMPFAIL) instead of reporting bad data.
+ */
+static int
+on_busy(void *arg, int count)
+{
+	struct db *db = arg;
+	int ms = count < 10 ? 1 + count * 2 : count < 40 ? 25 : 100;
+	long waited = count < 10 ? count * (long)count :
+	    count < 40 ? 100 + (count - 10) * 25L : 850 + (count - 40) * 100L;
+
+	if (waited >= db->busy_ms) {
+		db->gave_up = 1;
+		return 0;
+	}
+	sqlite3_sleep(ms);
+	return 1;
+}
+
+void
+db_set_busy_timeout(struct db *db, int ms)
+{
+	db->busy_ms = ms;
+}
+
+int
+db_locked(struct db *db)
+{
+	int rc;
+
+	if (db == NULL)
+		return 0;
+	rc = sqlite3_errcode(db->h);
+	return db->gave_up || rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
 }
 
 int
@@ -330,7 +436,8 @@ db_open(const char *path, enum db_open_mode mode, struct db **out,
 		free(db);
 		return -1;
 	}
-	sqlite3_busy_timeout(db->h, 5000);
+	db->busy_ms = BUSY_MS_DEFAULT;
+	sqlite3_busy_handler(db->h, on_busy, db);
 	sqlite3_extended_result_codes(db->h, 1);
 	if (exec(db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
 	    "PRAGMA synchronous = NORMAL;", errstr) < 0) {

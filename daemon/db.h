@@ -56,6 +56,14 @@ int db_rollback(struct db *db);
  * Returns 0, or -1 with *errstr when errstr is not NULL. */
 int db_exec_stmt(struct db *db, sqlite3_stmt *st, char **errstr);
 
+/* How long a statement waits for another process's lock before it
+ * fails (default 5 s). */
+void db_set_busy_timeout(struct db *db, int ms);
+
+/* 1 if a statement failed because another process held the database
+ * locked for longer than the busy timeout (sticky), else 0. NULL: 0. */
+int db_locked(struct db *db);
+
 /* The last error message of the connection. */
 const char *db_errmsg(struct db *db);
 

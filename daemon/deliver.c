@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "db.h"
@@ -20,6 +21,16 @@
 
 #define CLAIM_BATCH 32
 #define MAILING_CACHE 8
+/* The same refusal for this many recipients in a row is not theirs. */
+#define STREAK_MAX 20
+#define MAX_BLOCKED 16
+
+/* What record() writes. */
+enum rec { REC_SENT, REC_TEMPFAIL, REC_PERMFAIL, REC_SKIP, REC_UNCLAIM };
+
+struct deliver;
+static int record(struct deliver *d, enum rec what, struct outbox_item *it,
+    const char *message_id, int arg, const char *reply);
 
 /* One message on its way. */
 struct flight {
@@ -43,8 +54,21 @@ struct deliver {
 	struct deliver_stats *stats;
 	void (*progress)(void *, const struct deliver_stats *);
 	void *parg;
-	volatile sig_atomic_t stop;
+	volatile sig_atomic_t stop, yield;
+	int db_trouble;            /* a claim failed (database locked …) */
 	char *from_name, *from_addr;
+	void (*tick)(void *);
+	void *tick_arg;
+	/* mailings blocked during this run: their claimed rows go back */
+	int64_t blocked[MAX_BLOCKED];
+	size_t nblocked;
+	/* permanent refusals in a row, all alike, of one mailing */
+	struct {
+		int64_t mailing;
+		char key[16];
+		int64_t rows[STREAK_MAX];
+		size_t n;
+	} streak;
 };
 
 /* Splits "Name <addr>" or "addr". */
@@ -100,7 +124,7 @@ deliver_new(const struct config *cfg, struct db *db, char **errstr)
 		deliver_free(d);
 		return NULL;
 	}
-	if (cfg->rate_per_hour > 0) {
+	if (cfg->rate_per_hour > 0 && db != NULL) {
 		n = outbox_sent_since(db, time(NULL) - 3600, &times);
 		smtp_seed_hour(d->smtp, times, n);
 		free(times);
@@ -108,11 +132,29 @@ deliver_new(const struct config *cfg, struct db *db, char **errstr)
 	return d;
 }
 
+int
+deliver_check(const struct config *cfg, FILE *fp)
+{
+	char *err = NULL, *clean;
+	struct deliver *d = deliver_new(cfg, NULL, &err);
+
+	if (d != NULL) {
+		deliver_free(d);
+		return 0;
+	}
+	clean = str_sanitize(err);
+	fprintf(fp, "%s: [smtp] %s\n", cfg->path ? cfg->path :
+	    "(embedded defaults)", clean);
+	free(clean);
+	free(err);
+	return -1;
+}
+
 static void
 unclaim_rest(struct deliver *d)
 {
 	for (; d->qpos < d->nqueue; d->qpos++) {
-		outbox_unclaim(d->db, d->queue[d->qpos]->id);
+		record(d, REC_UNCLAIM, d->queue[d->qpos], NULL, 0, NULL);
 		outbox_item_free(d->queue[d->qpos]);
 	}
 	free(d->queue);
@@ -142,6 +184,40 @@ deliver_stop(struct deliver *d)
 	d->stop = 1;
 	if (d->smtp != NULL)
 		smtp_stop(d->smtp);
+}
+
+void
+deliver_abort(struct deliver *d)
+{
+	d->stop = 1;
+	if (d->smtp != NULL)
+		smtp_abort(d->smtp);
+}
+
+void
+deliver_yield(struct deliver *d)
+{
+	d->yield = 1;
+}
+
+void
+deliver_set_tick(struct deliver *d, void (*fn)(void *arg), void *arg)
+{
+	d->tick = fn;
+	d->tick_arg = arg;
+	if (d->smtp != NULL)
+		smtp_set_tick(d->smtp, fn, arg);
+}
+
+static int
+is_blocked(const struct deliver *d, int64_t mailing)
+{
+	size_t i;
+
+	for (i = 0; i < d->nblocked; i++)
+		if (d->blocked[i] == mailing)
+			return 1;
+	return 0;
 }
 
 long
@@ -285,10 +361,9 @@ next_flight(struct deliver *d)
 	struct flight *f;
 	struct mailing *m;
 	char *err = NULL, label[40];
-	time_t now;
 
 	for (;;) {
-		if (d->stop)
+		if (d->stop || d->yield)
 			return NULL;
 		if (d->qpos == d->nqueue) {
 			long n;
@@ -297,6 +372,8 @@ next_flight(struct deliver *d)
 			d->nqueue = d->qpos = 0;
 			n = outbox_claim(d->db, time(NULL), CLAIM_BATCH,
 			    &d->queue);
+			if (n < 0)
+				d->db_trouble = 1;
 			if (n <= 0)
 				return NULL;
 			d->nqueue = (size_t)n;
@@ -304,10 +381,13 @@ next_flight(struct deliver *d)
 		f = xcalloc(1, sizeof(*f));
 		f->it = d->queue[d->qpos++];
 		buf_init(&f->data);
-		now = time(NULL);
+		if (is_blocked(d, f->it->mailing_id)) {
+			record(d, REC_UNCLAIM, f->it, NULL, 0, NULL);
+			goto next;
+		}
 		if (strcmp(f->it->sub->status, "active") != 0) {
-			outbox_skip(d->db, f->it->id, "subscriber not active",
-			    now);
+			record(d, REC_SKIP, f->it, NULL, 0,
+			    "subscriber not active");
 			count(d, &d->stats->skipped);
 			goto next;
 		}
@@ -318,7 +398,7 @@ next_flight(struct deliver *d)
 			log_warnx("%s: cannot write the message to subscriber "
 			    "%lld: %s", mailing_label(f->it->mailing_id, label,
 			    sizeof(label)), (long long)f->it->sub->id, clean);
-			outbox_permfail(d->db, f->it, clean, 0, now);
+			record(d, REC_PERMFAIL, f->it, NULL, 0, clean);
 			count(d, &d->stats->failed);
 			free(clean);
 			free(err);
@@ -354,37 +434,194 @@ flight_free(struct flight *f)
 	free(f);
 }
 
-/* Records the outcome. status: 0 sent, 1 temporary, 2 permanent. */
+/*
+ * Writes an outcome into the outbox, and keeps trying while the database
+ * cannot take it (locked by another process for longer than the busy
+ * timeout): the outbox row is the only record of what happened, and the
+ * connection that sent the message takes no other one meanwhile. Gives up
+ * only when stopping and the database stays locked for STOP_RECORD_WAIT
+ * seconds more: the row then stays "sending" and is sent again after a
+ * restart (as if we had been killed). Returns what the write returned.
+ */
+#define STOP_RECORD_WAIT 5
+
+static int
+record(struct deliver *d, enum rec what, struct outbox_item *it,
+    const char *message_id, int arg, const char *reply)
+{
+	time_t now = time(NULL), given_up = 0;
+	int rc, tries = 0;
+
+	for (;;) {
+		switch (what) {
+		case REC_SENT:
+			rc = outbox_sent(d->db, it->id, message_id, reply,
+			    now);
+			break;
+		case REC_TEMPFAIL:
+			rc = outbox_tempfail(d->db, it, reply,
+			    d->cfg->max_age, now);
+			break;
+		case REC_PERMFAIL:
+			rc = outbox_permfail(d->db, it, reply, arg, now);
+			break;
+		case REC_SKIP:
+			rc = outbox_skip(d->db, it->id, reply, now);
+			break;
+		default:
+			rc = outbox_unclaim(d->db, it->id);
+			break;
+		}
+		if (rc >= 0)
+			break;
+		if (tries++ == 0)
+			log_warnx("cannot record the outcome for subscriber "
+			    "%lld (%s); trying again until the database takes "
+			    "it", (long long)it->sub->id, db_errmsg(d->db));
+		if (d->stop) {
+			if (given_up == 0)
+				given_up = time(NULL) + STOP_RECORD_WAIT;
+			else if (time(NULL) >= given_up) {
+				log_warnx("stopping: the outcome for subscriber "
+				    "%lld is not recorded; it is sent again "
+				    "after a restart", (long long)it->sub->id);
+				return -1;
+			}
+		}
+		if (d->tick != NULL)
+			d->tick(d->tick_arg);
+		usleep(tries < 10 ? 50000 : 250000);
+		now = time(NULL);
+	}
+	if (tries > 0)
+		log_info("recorded the outcome for subscriber %lld after %d "
+		    "attempts", (long long)it->sub->id, tries + 1);
+	return rc;
+}
+
+/* Stops a mailing whose messages fail for a reason that is not the
+ * recipients': logged, so the coordinator knows what to fix. */
 static void
-settle(struct deliver *d, struct flight *f, int status, int code,
+block(struct deliver *d, int64_t mailing, const char *why)
+{
+	int rc;
+
+	if (is_blocked(d, mailing))
+		return;
+	if (d->nblocked < MAX_BLOCKED)
+		d->blocked[d->nblocked++] = mailing;
+	while ((rc = outbox_block(d->db, mailing, why, time(NULL))) < 0 &&
+	    !d->stop)
+		usleep(100000);
+	if (rc == 1)
+		log_warnx("mailing %lld blocked: %s. Nobody was marked as "
+		    "bounced. Fix the cause, then run: rundbrief queue retry "
+		    "%lld", (long long)mailing, why, (long long)mailing);
+}
+
+/* "554" or "550 5.1.1": what makes two refusals the same. */
+static void
+refusal_key(int code, const char *text, char key[16])
+{
+	size_t n = 0;
+
+	if (text != NULL && strlen(text) > 4 && (text[3] == ' ' ||
+	    text[3] == '-'))
+		n = strspn(text + 4, "0123456789.");
+	snprintf(key, 16, "%d %.*s", code, (int)(n < 11 ? n : 11),
+	    n ? text + 4 : "");
+}
+
+/*
+ * Follows permanent refusals: the same one for STREAK_MAX different
+ * recipients in a row of one mailing is not about them. Their failures
+ * are taken back (bounces undone, rows queued again) and the mailing is
+ * blocked. Returns 1 when it blocked.
+ */
+static int
+streak(struct deliver *d, struct flight *f, int failed, int code,
     const char *text)
 {
+	char key[16];
+
+	if (!failed) {
+		if (f->it->mailing_id == d->streak.mailing)
+			d->streak.n = 0;
+		return 0;
+	}
+	refusal_key(code, text, key);
+	if (d->streak.mailing != f->it->mailing_id ||
+	    strcmp(d->streak.key, key) != 0) {
+		d->streak.mailing = f->it->mailing_id;
+		memcpy(d->streak.key, key, sizeof(key));
+		d->streak.n = 0;
+	}
+	d->streak.rows[d->streak.n++] = f->it->id;
+	if (d->streak.n < STREAK_MAX)
+		return 0;
+	{
+		char *why = xasprintf("%d recipients in a row were refused "
+		    "with the same reply (%s)", STREAK_MAX, text);
+		while (outbox_unfail(d->db, d->streak.rows, d->streak.n,
+		    time(NULL)) < 0 && !d->stop)
+			usleep(100000);
+		d->stats->failed -= (long)d->streak.n;
+		block(d, f->it->mailing_id, why);
+		free(why);
+	}
+	d->streak.n = 0;
+	return 1;
+}
+
+/* Records the outcome of one message. */
+static void
+settle(struct deliver *d, struct flight *f, enum smtp_status status,
+    int code, const char *text)
+{
 	char label[40], *clean = str_sanitize(text ? text : "");
-	time_t now = time(NULL);
 	int rc;
 
 	mailing_label(f->it->mailing_id, label, sizeof(label));
+	/* a mailing blocked meanwhile: what was already on its way and
+	 * refused says nothing about the recipient either */
+	if ((status == SMTP_PERMFAIL || status == SMTP_REJECTED) &&
+	    is_blocked(d, f->it->mailing_id))
+		status = SMTP_BLOCKED;
 	switch (status) {
-	case 0:
-		outbox_sent(d->db, f->it->id, f->message_id, clean, now);
+	case SMTP_SENT:
+		record(d, REC_SENT, f->it, f->message_id, 0, clean);
 		log_info("%s: sent to subscriber %lld: %s", label,
 		    (long long)f->it->sub->id, clean);
+		streak(d, f, 0, code, clean);
 		count(d, &d->stats->sent);
 		break;
-	case 1:
-		rc = outbox_tempfail(d->db, f->it, clean, d->cfg->max_age, now);
+	case SMTP_TEMPFAIL:
+		rc = record(d, REC_TEMPFAIL, f->it, NULL, 0, clean);
 		log_info("%s: subscriber %lld %s after %d attempt%s: %s", label,
 		    (long long)f->it->sub->id, rc == 1 ? "failed (too old)" :
 		    "deferred", f->it->attempts + 1,
 		    f->it->attempts ? "s" : "", clean);
 		count(d, rc == 1 ? &d->stats->failed : &d->stats->deferred);
 		break;
+	case SMTP_BLOCKED:
+		/* not this recipient's doing: back in the queue, untouched */
+		record(d, REC_UNCLAIM, f->it, NULL, 0, NULL);
+		if (!is_blocked(d, f->it->mailing_id))
+			block(d, f->it->mailing_id, clean);
+		break;
+	case SMTP_ABORTED:
+		record(d, REC_UNCLAIM, f->it, NULL, 0, NULL);
+		log_info("%s: subscriber %lld cut off while stopping; stays "
+		    "queued", label, (long long)f->it->sub->id);
+		break;
 	default:
-		outbox_permfail(d->db, f->it, clean, code >= 500, now);
+		record(d, REC_PERMFAIL, f->it, NULL, status == SMTP_PERMFAIL,
+		    clean);
 		log_info("%s: subscriber %lld failed%s: %s", label,
-		    (long long)f->it->sub->id, code >= 500 ?
+		    (long long)f->it->sub->id, status == SMTP_PERMFAIL ?
 		    " (hard bounce)" : "", clean);
 		count(d, &d->stats->failed);
+		streak(d, f, 1, code, clean);
 		break;
 	}
 	free(clean);
@@ -412,8 +649,7 @@ smtp_done(void *arg, void *cookie, const struct smtp_result *r)
 	struct deliver *d = arg;
 	struct flight *f = cookie;
 
-	settle(d, f, r->status == SMTP_SENT ? 0 : r->status == SMTP_TEMPFAIL ?
-	    1 : 2, r->code, r->text);
+	settle(d, f, r->status, r->code, r->text);
 	flight_free(f);
 }
 
@@ -426,16 +662,31 @@ run_maildir(struct deliver *d)
 	while ((f = next_flight(d)) != NULL) {
 		if (maildir_deliver(d->cfg->maildir, f->data.data, f->data.len,
 		    &path, &err) < 0) {
-			settle(d, f, 1, 0, err);
+			settle(d, f, SMTP_TEMPFAIL, 0, err);
 			free(err);
 			err = NULL;
 		} else {
-			settle(d, f, 0, 250, path);
+			settle(d, f, SMTP_SENT, 250, path);
 			free(path);
 		}
 		flight_free(f);
+		if (d->tick != NULL)
+			d->tick(d->tick_arg);
 	}
 	return d->stop ? DELIVER_STOPPED : DELIVER_IDLE;
+}
+
+static void
+log_finished(void *arg, int64_t id, const char *kind, const char *title,
+    const struct outbox_counts *c)
+{
+	char *t = str_sanitize(title);
+
+	(void)arg;
+	log_info("mailing %lld (%s \"%s\") done: %ld sent, %ld failed, %ld "
+	    "not sent", (long long)id, kind, t, c->sent, c->failed,
+	    c->cancelled);
+	free(t);
 }
 
 int
@@ -447,6 +698,11 @@ deliver_run(struct deliver *d, struct deliver_stats *stats,
 	d->stats = stats;
 	d->progress = progress;
 	d->parg = arg;
+	d->yield = 0;
+	d->db_trouble = 0;
+	d->nblocked = 0;
+	d->streak.n = 0;
+	d->streak.mailing = 0;
 	if (d->smtp == NULL)
 		rc = run_maildir(d);
 	else {
@@ -459,5 +715,12 @@ deliver_run(struct deliver *d, struct deliver_stats *stats,
 		}
 	}
 	unclaim_rest(d);
+	if (outbox_finish_mailings(d->db, time(NULL), log_finished, NULL) < 0)
+		d->db_trouble = 1;
+	if (d->yield && rc == DELIVER_IDLE)
+		rc = DELIVER_YIELDED;
+	d->yield = 0;
+	if (d->db_trouble && rc == DELIVER_IDLE)
+		rc = DELIVER_DB_BUSY;
 	return rc;
 }

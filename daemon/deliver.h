@@ -9,6 +9,7 @@
 #define RUNDBRIEF_DELIVER_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 struct config;
@@ -23,15 +24,24 @@ enum deliver_status {
 	DELIVER_STOPPED,        /* deliver_stop() was called */
 	DELIVER_SERVER_DOWN,    /* the server cannot be reached now */
 	DELIVER_RATE_LIMITED,   /* the rate limits ask to wait */
+	DELIVER_YIELDED,        /* deliver_yield(): in-flight ones finished,
+				   call again when ready */
+	DELIVER_DB_BUSY,        /* the outbox could not be read (database
+				   locked): try again shortly */
 	DELIVER_ERROR = -1
 };
 
 struct deliver;
 
-/* Returns NULL with *errstr when the transport cannot be set up. */
+/* Returns NULL with *errstr when the transport cannot be set up. db may be
+ * NULL to check the configuration only (deliver_run needs it). */
 struct deliver *deliver_new(const struct config *cfg, struct db *db,
     char **errstr);
 void deliver_free(struct deliver *d);
+
+/* Checks what deliver_new would refuse at start (the smtp url, tls = none
+ * to a host that is not loopback …), printing why to fp. 0 or -1. */
+int deliver_check(const struct config *cfg, FILE *fp);
 
 /*
  * Sends everything due now (and what becomes due while it runs). progress,
@@ -44,8 +54,23 @@ int deliver_run(struct deliver *d, struct deliver_stats *stats,
 /* Milliseconds the rate limits ask to wait (after DELIVER_RATE_LIMITED). */
 long deliver_wait_ms(struct deliver *d);
 
-/* Take no new messages; finish the ones in flight. Async-signal-safe. */
+/* Take no new messages; finish the ones in flight. Async-signal-safe.
+ * Sticky: later runs return DELIVER_STOPPED at once. */
 void deliver_stop(struct deliver *d);
+
+/* deliver_stop, and cut off the messages in flight (within about a
+ * second): they stay queued. For a stop that must not wait for a hung
+ * server. Async-signal-safe. */
+void deliver_abort(struct deliver *d);
+
+/* Ends the current run after the messages in flight, without stopping
+ * later runs (DELIVER_YIELDED): for a reload in the middle of a long run. */
+void deliver_yield(struct deliver *d);
+
+/* fn(arg) is called at least every 100 ms while a run goes on (also
+ * while an outcome waits for a locked database): for a watchdog and for
+ * signal flags. It may call deliver_stop, deliver_abort, deliver_yield. */
+void deliver_set_tick(struct deliver *d, void (*fn)(void *arg), void *arg);
 
 /*
  * Composes the complete message (RFC 5322, CRLF) that mailing `mailing_id`

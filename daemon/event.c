@@ -288,6 +288,39 @@ differs(const char *a, const char *b)
 	return b == NULL || strcmp(a, b) != 0;
 }
 
+/*
+ * The end of an event whose start moves to new_start, keeping its length as
+ * the wall clock measures it (15:00-18:00 stays three hours, a fair from
+ * Friday to Sunday stays three days, also across a DST change).
+ */
+static int
+keep_length(const struct event *ev, int all_day, const char *new_start,
+    char out[TM_TEXT_LEN], char **errstr)
+{
+	struct tm os, oe, ns;
+	int h1, h2, h3;
+	time_t len;
+
+	if (norm_when("start", new_start, all_day, out, errstr) < 0)
+		return -1;
+	if (datefmt_parse_local(ev->start_local, &os, &h1) < 0 ||
+	    datefmt_parse_local(ev->end_local, &oe, &h2) < 0 ||
+	    datefmt_parse_local(out, &ns, &h3) < 0) {
+		*errstr = xasprintf("event %lld has unreadable times",
+		    (long long)ev->id);
+		return -1;
+	}
+	len = timegm(&oe) - timegm(&os);
+	if (len < 0)
+		len = 0;
+	{
+		time_t t = timegm(&ns) + len;
+		gmtime_r(&t, &ns);
+	}
+	tm_text(&ns, !all_day, out);
+	return 0;
+}
+
 int
 event_update(struct db *db, int64_t id, const struct event_fields *f,
     int *changed, char **errstr)
@@ -298,7 +331,7 @@ event_update(struct db *db, int64_t id, const struct event_fields *f,
 	int64_t did = -1;
 	int all_day, mask = 0, rc;
 	const char *start, *end;
-	char day[11];
+	char day[11], moved_end[TM_TEXT_LEN];
 
 	*changed = 0;
 	if ((rc = event_get(db, id, &ev)) != 0) {
@@ -316,10 +349,19 @@ event_update(struct db *db, int64_t id, const struct event_fields *f,
 		goto fail;
 	all_day = f->all_day >= 0 ? f->all_day : ev->all_day;
 	start = f->start ? f->start : ev->start_local;
-	/* a new start or all-day flag without a new end keeps the length
-	 * only for all-day events; timed events default to one hour */
-	end = f->end ? f->end : (f->start || f->all_day >= 0) ?
-	    (all_day ? start : NULL) : ev->end_local;
+	/* A move keeps the event's length (all-day events their number of
+	 * days); a switch between timed and all-day without a new end gets
+	 * the default length (one hour, one day). */
+	if (f->end != NULL)
+		end = f->end;
+	else if (f->start != NULL && all_day == ev->all_day) {
+		if (keep_length(ev, all_day, start, moved_end, errstr) < 0)
+			goto fail;
+		end = moved_end;
+	} else if (f->start != NULL || f->all_day >= 0)
+		end = all_day ? start : NULL;
+	else
+		end = ev->end_local;
 	if (all_day && !ev->all_day && f->start == NULL) {
 		snprintf(day, sizeof(day), "%.10s", ev->start_local);
 		start = day;
@@ -562,6 +604,20 @@ event_each(struct db *db, time_t from, time_t to, const char *status,
 	}
 	sqlite3_finalize(st);
 	return stop || rc == SQLITE_DONE ? 0 : -1;
+}
+
+time_t
+event_next_start(const struct event *ev, time_t after)
+{
+	time_t len = ev->end_utc - ev->start_utc, t;
+	size_t n = 0;
+
+	if (ev->rrule == NULL)
+		return ev->end_utc > after ? ev->start_utc : 0;
+	if (ical_next_occurrences(ev->tzid, ev->start_local, ev->rrule,
+	    after - len, 1, &t, &n) < 0 || n == 0)
+		return 0;
+	return t;
 }
 
 void

@@ -127,6 +127,13 @@ void event_to_ical(const struct event *ev, struct ical_event *ie,
     struct buf *desc);
 
 /*
+ * The start (UTC) of ev's first occurrence that ends after `after` (a
+ * one-off event: its start if it ends after `after`), or 0 when none does
+ * or the rule cannot be expanded.
+ */
+time_t event_next_start(const struct event *ev, time_t after);
+
+/*
  * Streams events that end at or after `from` and start before `to` (0 = no
  * bound), ordered by start; status NULL = all. fn returns non-zero to stop.
  */

@@ -30,10 +30,8 @@
 #include "icalpriv.h"
 #include "log.h"
 #include "util.h"
+#include "version.h"
 
-#ifndef RUNDBRIEF_VERSION
-#define RUNDBRIEF_VERSION "1.0"
-#endif
 #define PRODID		"-//rundbrief//rundbrief " RUNDBRIEF_VERSION "//DE"
 #define FOLD_MAX	75		/* octets per line, CRLF excluded */
 #define ALARM_MAX	(366L * 86400)

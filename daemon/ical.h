@@ -45,6 +45,8 @@
 #include <stddef.h>
 #include <time.h>
 
+struct buf;
+
 enum ical_method {
 	ICAL_MSG_REQUEST = 0,	/* invitation or update */
 	ICAL_MSG_CANCEL		/* cancellation */
@@ -171,6 +173,37 @@ int ical_utc_to_local(const char *tzid, time_t t, struct tm *out);
  */
 int ical_next_occurrences(const char *tzid, const char *dtstart_local,
     const char *rrule, time_t after, size_t max, time_t *out, size_t *n);
+
+/*
+ * The recurrence of an event in words, in lang ("de" or "en", as
+ * datefmt_rule() writes it), appended to out:
+ *   jeden 2. Dienstag im Monat, 17:00–19:00 Uhr, bis 30. Juni 2027
+ *   every second Tuesday of the month, 5:00–7:00 pm, until 30 June 2027
+ * start_local and end_local are the event's first occurrence as struct
+ * ical_event has them (timed: "YYYY-MM-DD HH:MM" in tzid; all-day:
+ * "YYYY-MM-DD", end inclusive, tzid unused); end_local may be NULL. What
+ * the rule leaves out comes from the start (the weekday of a weekly rule,
+ * the day of a monthly one). The times of day are said for a timed event
+ * that ends on the day it starts; UNTIL is said as its day in tzid.
+ *
+ * Rules with a sentence: FREQ=DAILY, WEEKLY, MONTHLY or YEARLY with
+ * INTERVAL, COUNT or UNTIL, and
+ *  - DAILY: BYDAY (without INTERVAL: the same as WEEKLY);
+ *  - WEEKLY: BYDAY without places;
+ *  - MONTHLY: BYMONTHDAY (1..31, -1..-5), or BYDAY of one weekday with
+ *    places (2TU, -1FR, 1MO,3MO), or BYDAY of weekdays with BYSETPOS
+ *    (BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1), places 1..5 and -1..-5;
+ *    BYDAY without places and INTERVAL: the same as WEEKLY;
+ *  - YEARLY: one BYMONTH (or the start's month) with BYMONTHDAY, BYDAY
+ *    with places or BYSETPOS as MONTHLY, or neither (the start's day).
+ * Returns 0, or -1 (nothing appended) for anything else -- BYHOUR,
+ * BYMINUTE, BYSECOND, BYWEEKNO, BYYEARDAY, several BYMONTHs, mixtures
+ * such as BYDAY=1MO,3WE or BYDAY with BYMONTHDAY -- and for an invalid
+ * rule, start or zone, or a language datefmt does not know. The caller
+ * then writes a generic text ("Recurring event").
+ */
+int ical_rule_text(const char *lang, const char *rrule, const char *tzid,
+    const char *start_local, const char *end_local, struct buf *out);
 
 /*
  * What an attendee's client sent back. All strings owned by the struct

@@ -2,7 +2,8 @@
  * icalpriv: what the files of the ical module share. Private to the ical
  * module -- ical.c (invitations, PUBLISH calendars, their VTIMEZONEs),
  * icaltime.c (zones, local <-> UTC, RRULEs; defines everything declared
- * here) and icalreply.c (attendee replies). Other modules include ical.h.
+ * here), icalreply.c (attendee replies) and icalrule.c (RRULEs in words).
+ * Other modules include ical.h.
  *
  * libical is used in the ical*.c files only (STYLE.md's "libical in
  * ical.c" now reads "libical only in the ical*.c files"). This header

@@ -285,6 +285,104 @@ recur_parse(const char *s, struct icalrecurrencetype *r)
 	return 0;
 }
 
+/* Digits, with at most max of them and an optional sign. */
+static int
+num_ok(const char *v, size_t n, int sign, size_t max)
+{
+	if (sign && n > 0 && (*v == '+' || *v == '-')) {
+		v++;
+		n--;
+	}
+	return n > 0 && n <= max && strspn(v, "0123456789") >= n;
+}
+
+static int
+weekday_ok(const char *v, size_t n)
+{
+	static const char *const days[] = { "MO", "TU", "WE", "TH", "FR",
+	    "SA", "SU" };
+	size_t i;
+
+	if (n < 2)
+		return 0;
+	for (i = 0; i < 7; i++)
+		if (strncasecmp(v + n - 2, days[i], 2) == 0)
+			return n == 2 || num_ok(v, n - 2, 1, 2);
+	return 0;
+}
+
+/*
+ * The RRULE grammar of RFC 5545 3.3.10, checked before libical sees the
+ * text: libical skips what it does not understand (a CR/LF and whatever
+ * follows, a part twice, trailing garbage), so it is no validator.
+ */
+static int
+rrule_syntax(const char *rrule, char **errstr)
+{
+	static const char *const names[] = { "FREQ", "UNTIL", "COUNT",
+	    "INTERVAL", "BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY",
+	    "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS",
+	    "WKST" };
+	unsigned seen = 0;
+	const char *p = rrule, *eq, *end, *v, *c;
+	size_t i, n, nl;
+
+	if (strspn(rrule, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789;=,+-") != strlen(rrule)) {
+		ical_seterr(errstr, "RRULE may hold only letters, digits and "
+		    "; = , + - (no spaces or line breaks)");
+		return -1;
+	}
+	for (;;) {
+		end = p + strcspn(p, ";");
+		eq = memchr(p, '=', (size_t)(end - p));
+		nl = eq ? (size_t)(eq - p) : 0;
+		for (i = 0; eq != NULL && i < sizeof(names) / sizeof(names[0]);
+		    i++)
+			if (strlen(names[i]) == nl &&
+			    strncasecmp(p, names[i], nl) == 0)
+				break;
+		if (eq == NULL || i == sizeof(names) / sizeof(names[0]) ||
+		    eq + 1 == end) {
+			ical_seterr(errstr, "invalid RRULE part \"%.*s\"",
+			    (int)(end - p), p);
+			return -1;
+		}
+		if (seen & (1u << i)) {
+			ical_seterr(errstr, "RRULE has %s twice", names[i]);
+			return -1;
+		}
+		seen |= 1u << i;
+		/* each value of a comma list */
+		for (v = eq + 1; v < end; v = c + 1) {
+			c = memchr(v, ',', (size_t)(end - v));
+			if (c == NULL)
+				c = end;
+			n = (size_t)(c - v);
+			if (i == 0 || (n == 0) ||
+			    (i <= 3 && c != end) ||
+			    (i == 1 && !(num_ok(v, n, 0, 8) && n == 8) &&
+			    !(n >= 15 && n <= 16 && v[8] == 'T' &&
+			    num_ok(v, 8, 0, 8) && num_ok(v + 9, 6, 0, 6) &&
+			    (n == 15 || v[15] == 'Z'))) ||
+			    ((i == 2 || i == 3) && !num_ok(v, n, 0, 9)) ||
+			    ((i == 7 || i == 13) && !weekday_ok(v, n)) ||
+			    (i >= 4 && i != 7 && i != 13 &&
+			    !num_ok(v, n, 1, 3))) {
+				if (i == 0 && c == end && n > 0)
+					break;	/* FREQ: libical knows them */
+				ical_seterr(errstr, "invalid RRULE part "
+				    "\"%.*s\"", (int)(end - p), p);
+				return -1;
+			}
+		}
+		if (*end == '\0')
+			break;
+		p = end + 1;
+	}
+	return 0;
+}
+
 int
 ical_rrule_valid(const char *rrule, char **errstr)
 {
@@ -300,6 +398,8 @@ ical_rrule_valid(const char *rrule, char **errstr)
 		ical_seterr(errstr, "write the RRULE without \"RRULE:\"");
 		return -1;
 	}
+	if (rrule_syntax(rrule, errstr) < 0)
+		return -1;
 	if (recur_parse(rrule, &r) == 0) {
 		if (r.freq == ICAL_SECONDLY_RECURRENCE ||
 		    r.freq == ICAL_MINUTELY_RECURRENCE) {

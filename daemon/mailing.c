@@ -532,6 +532,7 @@ mailing_render(struct mailing *m, const struct subscriber *s,
 	const struct config *cfg = m->cfg;
 	struct ical_event ie;
 	struct buf desc;
+	time_t now = time(NULL);
 	int rc, cancel;
 
 	memset(out, 0, sizeof(*out));
@@ -539,7 +540,7 @@ mailing_render(struct mailing *m, const struct subscriber *s,
 		return render_newsletter(m->r, &m->nl, s, &out->r, errstr);
 	if (m->event == NULL)
 		return render_notice(m->r, m->kind, s, &out->r, errstr);
-	rc = render_event_mail(m->r, m->kind, m->event, m->old, m->lead, s,
+	rc = render_event_mail(m->r, m->kind, m->event, m->old, m->lead, now, s,
 	    &out->r, errstr);
 	if (rc < 0 || strcmp(m->kind, "reminder") == 0)
 		return rc;
@@ -548,7 +549,7 @@ mailing_render(struct mailing *m, const struct subscriber *s,
 	event_to_ical(m->event, &ie, &desc);
 	out->calendar = ical_invitation(&ie, cancel ? ICAL_MSG_CANCEL :
 	    ICAL_MSG_REQUEST, cfg->organizer_name, cfg->organizer_email,
-	    s->name, s->email, cancel ? 0 : cfg->alarm, time(NULL), errstr);
+	    s->name, s->email, cancel ? 0 : cfg->alarm, now, errstr);
 	buf_free(&desc);
 	if (out->calendar == NULL) {
 		rendered_free(&out->r);

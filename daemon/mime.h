@@ -147,8 +147,9 @@ void	mime_clean_header_value(const char *s, size_t len, struct buf *out);
  * normally strlen("Name:"); the output starts with the space after the
  * colon, folds with CRLF + space so lines stay within 78 characters, and
  * does not end with CRLF.
- * Returns 0, or -1 (out unchanged) if col > 65 (no room left for a word)
- * or the cleaned text is longer than 16 KiB.
+ * Returns 0, or -1 (out unchanged) if col > 49 (no room left for an
+ * encoded-word on the first line) or the cleaned text is longer than
+ * 16 KiB.
  */
 int	mime_encode_header_words(const char *s, size_t len, size_t col,
 	    struct buf *out);

@@ -25,6 +25,9 @@
 #define EW_MIN		28	/* fold before a shorter word */
 #define PLAIN_MAX	(LINE_SOFT - 1)	/* longest word on a line */
 
+_Static_assert(MIMEHDR_NAME_MAX + 1 + 1 + EW_MIN <= LINE_SOFT,
+    "a header name leaves no room for an encoded-word on its line");
+
 /* ---- character classes (ASCII, independent of the locale) ---- */
 
 static int
@@ -246,12 +249,9 @@ put_encoded(struct hw *w, const unsigned char *s, size_t n)
 	b64 = (n + 2) / 3 * 4 < q;
 	for (i = 0; i < n; i = j) {
 		room = w->col + 1 < LINE_SOFT ? LINE_SOFT - w->col - 1 : 0;
-		if (room < EW_MIN && w->first) {
-			/* The value starts after "Name:" with a space, never
-			 * with a fold: a long header name makes this first line
-			 * a little longer than 78 instead (far below 998). */
-			room = EW_MIN;
-		} else if (room < EW_MIN) {
+		/* The value starts after "Name:" with a space, never with a
+		 * fold; MIMEHDR_NAME_MAX leaves room for a word there. */
+		if (room < EW_MIN && !w->first) {
 			buf_append(w->b, "\r\n", 2);
 			w->col = 0;
 			room = LINE_SOFT - 1;

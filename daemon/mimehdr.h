@@ -25,7 +25,10 @@
 #define MIMEHDR_UNFOLDABLE	(-3)	/* raw word over 998 octets */
 
 #define MIMEHDR_TEXT_MAX	16384	/* longest value after cleaning */
-#define MIMEHDR_NAME_MAX	64	/* longest header name */
+/* Longest header name: "Name:" plus the space and the shortest
+ * encoded-word (28) still fit a 78-character line, so a value never needs
+ * to start with a fold (48 is far above any real header's name). */
+#define MIMEHDR_NAME_MAX	48
 
 /* "hdr: display-name <addr>", or "hdr: addr" when name is NULL or
  * empty after cleaning. addr must be valid. 0 or MIMEHDR_TOO_LONG. */

@@ -38,16 +38,9 @@ struct collect {
 static time_t
 occurrence(const struct event *ev, time_t from, time_t to)
 {
-	time_t len = ev->end_utc - ev->start_utc, t[1];
-	size_t n = 0;
+	time_t at = event_next_start(ev, from);
 
-	if (ev->rrule == NULL)
-		return ev->end_utc > from && ev->start_utc < to ?
-		    ev->start_utc : 0;
-	if (ical_next_occurrences(ev->tzid, ev->start_local, ev->rrule,
-	    from - len, 1, t, &n) < 0 || n == 0)
-		return 0;
-	return t[0] < to ? t[0] : 0;
+	return at < to ? at : 0;
 }
 
 static int

@@ -226,11 +226,12 @@ outbox_permfail(struct db *db, const struct outbox_item *it,
 	if (db_begin(db) < 0)
 		return -1;
 	st = db_stmt(db, "UPDATE outbox SET state = 'failed',"
-	    " attempts = attempts + 1, last_reply = ?2, updated_at = ?3"
-	    " WHERE id = ?1");
+	    " attempts = attempts + 1, last_reply = ?2, updated_at = ?3,"
+	    " bounced = ?4 WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, it->id);
 	db_bind_text(st, 2, reply);
 	sqlite3_bind_int64(st, 3, (int64_t)now);
+	sqlite3_bind_int(st, 4, bounce != 0);
 	if (run(db, st) < 0 ||
 	    (bounce && subscriber_bounce(db, it->sub->id, &err) < 0)) {
 		free(err);
@@ -315,17 +316,127 @@ outbox_sent_since(struct db *db, time_t since, time_t **times)
 long
 outbox_retry(struct db *db, int64_t mailing_id, time_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, "UPDATE outbox SET state = 'queued',"
+	sqlite3_stmt *st;
+	long n;
+
+	if (db_begin(db) < 0)
+		return -1;
+	st = db_stmt(db, "UPDATE outbox SET state = 'queued',"
 	    " next_attempt = ?2, created_at = ?2, updated_at = ?2"
 	    " WHERE state = 'failed' AND (?1 = 0 OR mailing_id = ?1)"
 	    " AND EXISTS (SELECT 1 FROM subscribers s WHERE"
 	    "  s.id = outbox.subscriber_id AND s.status = 'active')");
-
 	sqlite3_bind_int64(st, 1, mailing_id);
 	sqlite3_bind_int64(st, 2, (int64_t)now);
 	if (run(db, st) < 0)
+		goto fail;
+	n = sqlite3_changes(db_handle(db));
+	/* blocked mailings go on; done ones with rows queued again too */
+	st = db_stmt(db, "UPDATE mailings SET state = 'active',"
+	    " blocked_reason = NULL, finished_at = NULL"
+	    " WHERE (?1 = 0 OR id = ?1) AND (state = 'blocked' OR"
+	    " (state = 'done' AND EXISTS (SELECT 1 FROM outbox o WHERE"
+	    "  o.mailing_id = mailings.id AND o.state = 'queued')))");
+	sqlite3_bind_int64(st, 1, mailing_id);
+	if (run(db, st) < 0)
+		goto fail;
+	return db_commit(db) < 0 ? -1 : n;
+fail:
+	db_rollback(db);
+	return -1;
+}
+
+int
+outbox_block(struct db *db, int64_t mailing_id, const char *reason,
+    time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE mailings SET state = 'blocked',"
+	    " blocked_reason = ?2, finished_at = ?3"
+	    " WHERE id = ?1 AND state = 'active'");
+
+	sqlite3_bind_int64(st, 1, mailing_id);
+	db_bind_text(st, 2, reason);
+	sqlite3_bind_int64(st, 3, (int64_t)now);
+	if (run(db, st) < 0)
 		return -1;
-	return sqlite3_changes(db_handle(db));
+	return sqlite3_changes(db_handle(db)) > 0;
+}
+
+int
+outbox_unfail(struct db *db, const int64_t *ids, size_t n, time_t now)
+{
+	sqlite3_stmt *st;
+	size_t i;
+
+	if (db_begin(db) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		/* the bounce this failure counted, if it counted one */
+		st = db_stmt(db, "UPDATE subscribers SET"
+		    " bounces = max(bounces - 1, 0), status = CASE status"
+		    "  WHEN 'bounced' THEN 'active' ELSE status END,"
+		    " updated_at = ?2 WHERE id = (SELECT subscriber_id FROM"
+		    "  outbox WHERE id = ?1 AND state = 'failed'"
+		    "  AND bounced = 1)");
+		sqlite3_bind_int64(st, 1, ids[i]);
+		sqlite3_bind_int64(st, 2, (int64_t)now);
+		if (run(db, st) < 0)
+			goto fail;
+		st = db_stmt(db, "UPDATE outbox SET state = 'queued',"
+		    " attempts = max(attempts - 1, 0), bounced = 0,"
+		    " next_attempt = ?2, updated_at = ?2"
+		    " WHERE id = ?1 AND state = 'failed'");
+		sqlite3_bind_int64(st, 1, ids[i]);
+		sqlite3_bind_int64(st, 2, (int64_t)now);
+		if (run(db, st) < 0)
+			goto fail;
+	}
+	return db_commit(db);
+fail:
+	db_rollback(db);
+	return -1;
+}
+
+int
+outbox_finish_mailings(struct db *db, time_t now,
+    void (*fn)(void *arg, int64_t id, const char *kind, const char *title,
+    const struct outbox_counts *c), void *arg)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT id, kind, title FROM mailings m"
+	    " WHERE state = 'active' AND NOT EXISTS (SELECT 1 FROM outbox o"
+	    "  WHERE o.mailing_id = m.id AND o.state IN ('queued','sending',"
+	    "  'deferred'))");
+	struct outbox_counts c;
+	int64_t *ids = NULL;
+	char **kinds = NULL, **titles = NULL;
+	size_t n = 0, i;
+	int rc = 0;
+
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		ids = xrealloc(ids, (n + 1) * sizeof(*ids));
+		kinds = xrealloc(kinds, (n + 1) * sizeof(*kinds));
+		titles = xrealloc(titles, (n + 1) * sizeof(*titles));
+		ids[n] = sqlite3_column_int64(st, 0);
+		kinds[n] = xstrdup(db_col_text(st, 1));
+		titles[n++] = xstrdup(db_col_text(st, 2));
+	}
+	sqlite3_reset(st);
+	for (i = 0; i < n; i++) {
+		st = db_stmt(db, "UPDATE mailings SET state = 'done',"
+		    " finished_at = ?2 WHERE id = ?1 AND state = 'active'");
+		sqlite3_bind_int64(st, 1, ids[i]);
+		sqlite3_bind_int64(st, 2, (int64_t)now);
+		if (run(db, st) < 0)
+			rc = -1;
+		else if (fn != NULL && outbox_counts(db, ids[i], &c) == 0)
+			fn(arg, ids[i], kinds[i], titles[i], &c);
+		free(kinds[i]);
+		free(titles[i]);
+	}
+	free(ids);
+	free(kinds);
+	free(titles);
+	return rc < 0 ? -1 : (int)n;
 }
 
 long
@@ -382,39 +493,46 @@ outbox_counts(struct db *db, int64_t mailing_id, struct outbox_counts *c)
 }
 
 int
-outbox_mailings(struct db *db, void (*fn)(void *arg, int64_t id,
-    const char *kind, const char *title, const char *state, time_t created,
-    const struct outbox_counts *c), void *arg)
+outbox_mailings(struct db *db, void (*fn)(void *arg,
+    const struct outbox_mailing *m), void *arg)
 {
 	sqlite3_stmt *st;
-	struct outbox_counts c;
+	struct outbox_mailing m;
 	int rc;
 
 	if (sqlite3_prepare_v2(db_handle(db), "SELECT m.id, m.kind, m.title,"
-	    " m.state, m.created_at, o.state, count(o.id) FROM mailings m"
+	    " m.state, m.created_at, m.finished_at, m.blocked_reason,"
+	    " o.state, count(o.id) FROM mailings m"
 	    " LEFT JOIN outbox o ON o.mailing_id = m.id"
 	    " GROUP BY m.id, o.state ORDER BY m.id DESC", -1, &st,
 	    NULL) != SQLITE_OK)
 		return -1;
 	rc = sqlite3_step(st);
 	while (rc == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
 		char *kind = xstrdup(db_col_text(st, 1));
 		char *title = xstrdup(db_col_text(st, 2));
 		char *state = xstrdup(db_col_text(st, 3));
-		time_t created = (time_t)sqlite3_column_int64(st, 4);
+		char *reason = db_col_strdup(st, 6);
 
-		memset(&c, 0, sizeof(c));
+		memset(&m, 0, sizeof(m));
+		m.id = sqlite3_column_int64(st, 0);
+		m.kind = kind;
+		m.title = title;
+		m.state = state;
+		m.reason = reason;
+		m.created = (time_t)sqlite3_column_int64(st, 4);
+		m.finished = (time_t)sqlite3_column_int64(st, 5);
 		do {
-			if (sqlite3_column_type(st, 5) != SQLITE_NULL)
-				add_count(&c, db_col_text(st, 5),
-				    sqlite3_column_int64(st, 6));
+			if (sqlite3_column_type(st, 7) != SQLITE_NULL)
+				add_count(&m.c, db_col_text(st, 7),
+				    sqlite3_column_int64(st, 8));
 			rc = sqlite3_step(st);
-		} while (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) == id);
-		fn(arg, id, kind, title, state, created, &c);
+		} while (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) == m.id);
+		fn(arg, &m);
 		free(kind);
 		free(title);
 		free(state);
+		free(reason);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;

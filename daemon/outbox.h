@@ -23,6 +23,11 @@
 struct db;
 struct subscriber;
 
+/* Counts per state of one mailing (or all, mailing_id 0). */
+struct outbox_counts {
+	long queued, sending, sent, deferred, failed, cancelled;
+};
+
 /* A claimed row with what is needed to write the message. */
 struct outbox_item {
 	int64_t id;
@@ -98,23 +103,54 @@ time_t outbox_next_due(struct db *db);
 /* Send times of the last hour (to seed the SMTP rate limit). */
 size_t outbox_sent_since(struct db *db, time_t since, time_t **times);
 
-/* failed -> queued (mailing 0: all mailings). Returns the number, or -1. */
+/* failed -> queued, and blocked mailings active again (mailing 0: all
+ * mailings). Returns the number of rows queued again, or -1. */
 long outbox_retry(struct db *db, int64_t mailing_id, time_t now);
+
+/*
+ * Blocks an active mailing: nothing of it is claimed until `queue retry`.
+ * reason is the server's reply or what we found. Returns 1 if it was
+ * blocked now, 0 if it was not active, -1 on error.
+ */
+int outbox_block(struct db *db, int64_t mailing_id, const char *reason,
+    time_t now);
+
+/*
+ * Takes back failures that were not the recipients' (the same refusal for
+ * many recipients in a row): the rows are queued again and the bounces
+ * they counted are undone. One transaction. 0 or -1.
+ */
+int outbox_unfail(struct db *db, const int64_t *ids, size_t n, time_t now);
+
+/*
+ * Marks every active mailing with nothing left to send (queued, sending,
+ * deferred) as done, with the time, and calls fn (if not NULL) with its
+ * final counts. Returns how many finished, or -1.
+ */
+int outbox_finish_mailings(struct db *db, time_t now,
+    void (*fn)(void *arg, int64_t id, const char *kind, const char *title,
+    const struct outbox_counts *c), void *arg);
 
 /* Stops a mailing: its queued and deferred rows become cancelled.
  * Returns the number of rows cancelled, or -1 (no such mailing). */
 long outbox_cancel(struct db *db, int64_t mailing_id, time_t now);
 
 /* Counts per state of one mailing (or all, mailing_id 0). */
-struct outbox_counts {
-	long queued, sending, sent, deferred, failed, cancelled;
-};
 int outbox_counts(struct db *db, int64_t mailing_id, struct outbox_counts *c);
 
+/* One mailing as `rundbrief queue` shows it. */
+struct outbox_mailing {
+	int64_t id;
+	const char *kind, *title;
+	const char *state;        /* active, done, blocked, cancelled */
+	const char *reason;       /* why it is blocked, or NULL */
+	time_t created, finished; /* finished: done or blocked, else 0 */
+	struct outbox_counts c;
+};
+
 /* Calls fn for every mailing (newest first) with its counts. */
-int outbox_mailings(struct db *db, void (*fn)(void *arg, int64_t id,
-    const char *kind, const char *title, const char *state, time_t created,
-    const struct outbox_counts *c), void *arg);
+int outbox_mailings(struct db *db, void (*fn)(void *arg,
+    const struct outbox_mailing *m), void *arg);
 
 /* Every outbox row of one subscriber (for a data-access request), oldest
  * first. */

@@ -2,17 +2,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ical.h"
+#include "log.h"
 #include "output.h"
 
 struct table {
 	FILE *fp;
 	enum out_format fmt;
-	char **cols;
+	const char *tz;
+	const struct column *cols;
 	size_t ncols;
-	char **cells;       /* buffered rows (OUT_TABLE) */
+	size_t *vis;        /* the columns shown in this format */
+	size_t nvis;
+	char **cells;       /* buffered rows (OUT_TABLE), nvis per row */
 	size_t nrows, cap;
 	size_t *width;
-	int first;          /* JSON: no row written yet */
+	long records;       /* rows given, in any format */
 };
 
 int
@@ -41,7 +46,7 @@ utf8_width(const char *s)
 	return w;
 }
 
-void
+static void
 json_str(struct buf *b, const char *s)
 {
 	const unsigned char *p;
@@ -64,6 +69,7 @@ json_str(struct buf *b, const char *s)
 	buf_putc(b, '"');
 }
 
+
 /* TSV cells: tabs and line breaks would break the format. */
 static void
 tsv_cell(FILE *fp, const char *s)
@@ -83,37 +89,205 @@ tsv_cell(FILE *fp, const char *s)
 }
 
 /* Table cells: one line, no control characters. */
-static char *
-table_cell(const char *s)
+static void
+one_line(char *c)
 {
-	char *c = xstrdup(s), *p;
+	for (; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
+}
 
-	for (p = c; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+struct cell
+cell_text(const char *s)
+{
+	struct cell c = { .type = COL_TEXT, .null = s == NULL, .s = s };
+
 	return c;
 }
 
+struct cell
+cell_int(long long i)
+{
+	struct cell c = { .type = COL_INT, .i = i };
+
+	return c;
+}
+
+struct cell
+cell_bool(int b)
+{
+	struct cell c = { .type = COL_BOOL, .i = b != 0 };
+
+	return c;
+}
+
+struct cell
+cell_time(time_t t)
+{
+	struct cell c = { .type = COL_TIME, .null = t == 0, .t = t };
+
+	return c;
+}
+
+struct cell
+cell_list(char *const *v, size_t n)
+{
+	struct cell c = { .type = COL_LIST, .v = v, .n = n };
+
+	return c;
+}
+
+struct cell
+cell_json(const char *json)
+{
+	struct cell c = { .type = COL_JSON, .null = json == NULL, .s = json };
+
+	return c;
+}
+
+struct cell
+cell_null(void)
+{
+	struct cell c = { .null = 1 };
+
+	return c;
+}
+
+static void
+check_type(const struct column *col, const struct cell *c)
+{
+	if (!c->null && c->type != col->type)
+		fatalx("output: column \"%s\" holds a %d, not a %d", col->name,
+		    (int)col->type, (int)c->type);
+}
+
+/* A cell as tables and TSV show it; caller frees. */
+static char *
+cell_string(const char *tz, const struct column *col, const struct cell *c)
+{
+	struct buf b;
+	struct tm tm;
+	char t[TM_TEXT_LEN];
+	size_t i;
+
+	check_type(col, c);
+	if (c->null)
+		return xstrdup(col->none ? col->none : "");
+	switch (col->type) {
+	case COL_TEXT:
+		return xstrdup(c->s);
+	case COL_INT:
+		return xasprintf("%lld", c->i);
+	case COL_BOOL:
+		return xstrdup(c->i ? "yes" : "no");
+	case COL_TIME:
+		if (tz != NULL ? ical_utc_to_local(tz, c->t, &tm) < 0 :
+		    gmtime_r(&c->t, &tm) == NULL)
+			return xstrdup("");
+		tm_text(&tm, 1, t);
+		return xstrdup(t);
+	case COL_LIST:
+		buf_init(&b);
+		for (i = 0; i < c->n; i++) {
+			buf_puts(&b, i ? ", " : "");
+			buf_puts(&b, c->v[i]);
+		}
+		return buf_steal(&b);
+	case COL_JSON:
+		break;
+	}
+	return xstrdup("");
+}
+
+static void
+json_value(struct buf *b, const struct column *col, const struct cell *c)
+{
+	struct tm tm;
+	char t[32];
+	size_t i;
+
+	check_type(col, c);
+	if (c->null) {
+		buf_puts(b, "null");
+		return;
+	}
+	switch (col->type) {
+	case COL_TEXT:
+		json_str(b, c->s);
+		break;
+	case COL_INT:
+		buf_printf(b, "%lld", c->i);
+		break;
+	case COL_BOOL:
+		buf_puts(b, c->i ? "true" : "false");
+		break;
+	case COL_TIME:
+		gmtime_r(&c->t, &tm);
+		strftime(t, sizeof(t), "\"%Y-%m-%dT%H:%M:%SZ\"", &tm);
+		buf_puts(b, t);
+		break;
+	case COL_LIST:
+		buf_putc(b, '[');
+		for (i = 0; i < c->n; i++) {
+			buf_puts(b, i ? ", " : "");
+			json_str(b, c->v[i]);
+		}
+		buf_putc(b, ']');
+		break;
+	case COL_JSON:
+		buf_puts(b, c->s);
+		break;
+	}
+}
+
+void
+json_record(struct buf *b, const struct column *cols, size_t n,
+    const struct cell *cells, int indent)
+{
+	size_t i;
+	int first = 1;
+
+	buf_putc(b, '{');
+	for (i = 0; i < n; i++) {
+		if (cols[i].hide & COL_NO_JSON)
+			continue;
+		if (indent > 0)
+			buf_printf(b, "%s\n%*s", first ? "" : ",", indent, "");
+		else
+			buf_puts(b, first ? "" : ", ");
+		first = 0;
+		json_str(b, cols[i].name);
+		buf_puts(b, ": ");
+		json_value(b, &cols[i], &cells[i]);
+	}
+	if (indent > 0)
+		buf_printf(b, "\n%*s", indent - 2, "");
+	buf_putc(b, '}');
+}
+
 struct table *
-table_new(FILE *fp, enum out_format f, const char *const *cols, size_t n)
+table_new(FILE *fp, enum out_format f, const char *tz,
+    const struct column *cols, size_t n)
 {
 	struct table *t = xcalloc(1, sizeof(*t));
 	size_t i;
 
 	t->fp = fp;
 	t->fmt = f;
+	t->tz = tz;
+	t->cols = cols;
 	t->ncols = n;
-	t->cols = xcalloc(n, sizeof(char *));
+	t->vis = xcalloc(n, sizeof(size_t));
 	t->width = xcalloc(n, sizeof(size_t));
-	t->first = 1;
-	for (i = 0; i < n; i++) {
-		t->cols[i] = xstrdup(cols[i]);
-		t->width[i] = utf8_width(cols[i]);
-	}
+	for (i = 0; i < n; i++)
+		if (!(cols[i].hide & (1u << f))) {
+			t->width[t->nvis] = utf8_width(cols[i].name);
+			t->vis[t->nvis++] = i;
+		}
 	if (f == OUT_TSV) {
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < t->nvis; i++) {
 			fputs(i ? "\t" : "", fp);
-			tsv_cell(fp, cols[i]);
+			tsv_cell(fp, cols[t->vis[i]].name);
 		}
 		fputc('\n', fp);
 	} else if (f == OUT_JSON)
@@ -122,52 +296,55 @@ table_new(FILE *fp, enum out_format f, const char *const *cols, size_t n)
 }
 
 void
-table_row(struct table *t, const char *const *cells)
+table_row(struct table *t, const struct cell *cells)
 {
 	struct buf b;
-	size_t i, w;
+	size_t i, k, w;
+	char *c;
 
 	switch (t->fmt) {
 	case OUT_TSV:
-		for (i = 0; i < t->ncols; i++) {
+		for (i = 0; i < t->nvis; i++) {
+			k = t->vis[i];
+			c = cell_string(t->tz, &t->cols[k], &cells[k]);
 			fputs(i ? "\t" : "", t->fp);
-			tsv_cell(t->fp, cells[i] ? cells[i] : "");
+			tsv_cell(t->fp, c);
+			free(c);
 		}
 		fputc('\n', t->fp);
 		break;
 	case OUT_JSON:
 		buf_init(&b);
-		buf_puts(&b, t->first ? "\n  {" : ",\n  {");
-		for (i = 0; i < t->ncols; i++) {
-			buf_puts(&b, i ? ", " : "");
-			json_str(&b, t->cols[i]);
-			buf_puts(&b, ": ");
-			if (cells[i] == NULL)
-				buf_puts(&b, "null");
-			else
-				json_str(&b, cells[i]);
-		}
-		buf_putc(&b, '}');
+		buf_puts(&b, t->records ? ",\n  " : "\n  ");
+		json_record(&b, t->cols, t->ncols, cells, 0);
 		fwrite(b.data, 1, b.len, t->fp);
 		buf_free(&b);
-		t->first = 0;
 		break;
 	case OUT_TABLE:
 		if (t->nrows == t->cap) {
 			t->cap = t->cap ? 2 * t->cap : 64;
 			t->cells = xrealloc(t->cells,
-			    t->cap * t->ncols * sizeof(char *));
+			    t->cap * t->nvis * sizeof(char *));
 		}
-		for (i = 0; i < t->ncols; i++) {
-			char *c = table_cell(cells[i] ? cells[i] : "");
+		for (i = 0; i < t->nvis; i++) {
+			k = t->vis[i];
+			c = cell_string(t->tz, &t->cols[k], &cells[k]);
+			one_line(c);
 			w = utf8_width(c);
 			if (w > t->width[i])
 				t->width[i] = w;
-			t->cells[t->nrows * t->ncols + i] = c;
+			t->cells[t->nrows * t->nvis + i] = c;
 		}
 		t->nrows++;
 		break;
 	}
+	t->records++;
+}
+
+long
+table_rows(const struct table *t)
+{
+	return t->records;
 }
 
 static void
@@ -175,9 +352,9 @@ print_row(struct table *t, char *const *cells)
 {
 	size_t i, w;
 
-	for (i = 0; i < t->ncols; i++) {
+	for (i = 0; i < t->nvis; i++) {
 		fputs(cells[i], t->fp);
-		if (i + 1 == t->ncols)
+		if (i + 1 == t->nvis)
 			break;
 		for (w = utf8_width(cells[i]); w < t->width[i] + 2; w++)
 			fputc(' ', t->fp);
@@ -191,29 +368,61 @@ table_end(struct table *t)
 	size_t i, r;
 
 	if (t->fmt == OUT_JSON)
-		fputs(t->first ? "]\n" : "\n]\n", t->fp);
+		fputs(t->records ? "\n]\n" : "]\n", t->fp);
 	else if (t->fmt == OUT_TABLE) {
-		char **upper = xcalloc(t->ncols, sizeof(char *));
-		for (i = 0; i < t->ncols; i++) {
+		char **upper = xcalloc(t->nvis, sizeof(char *));
+		for (i = 0; i < t->nvis; i++) {
 			char *p;
-			upper[i] = xstrdup(t->cols[i]);
+			upper[i] = xstrdup(t->cols[t->vis[i]].name);
 			for (p = upper[i]; *p; p++)
 				if (*p >= 'a' && *p <= 'z')
 					*p = (char)(*p - 'a' + 'A');
 		}
 		print_row(t, upper);
-		for (i = 0; i < t->ncols; i++)
+		for (i = 0; i < t->nvis; i++)
 			free(upper[i]);
 		free(upper);
 		for (r = 0; r < t->nrows; r++)
-			print_row(t, t->cells + r * t->ncols);
+			print_row(t, t->cells + r * t->nvis);
 	}
-	for (i = 0; i < t->nrows * t->ncols; i++)
+	for (i = 0; i < t->nrows * t->nvis; i++)
 		free(t->cells[i]);
-	for (i = 0; i < t->ncols; i++)
-		free(t->cols[i]);
 	free(t->cells);
-	free(t->cols);
+	free(t->vis);
 	free(t->width);
 	free(t);
+}
+
+void
+table_record(FILE *fp, enum out_format f, const char *tz,
+    const struct column *cols, size_t n, const struct cell *cells)
+{
+	static const struct column fv[] = {
+		{ "field", COL_TEXT, 0, NULL }, { "value", COL_TEXT, 0, NULL }
+	};
+	struct table *t;
+	struct cell row[2];
+	struct buf b;
+	size_t i;
+	char *v;
+
+	if (f == OUT_JSON) {
+		buf_init(&b);
+		json_record(&b, cols, n, cells, 2);
+		buf_putc(&b, '\n');
+		fwrite(b.data, 1, b.len, fp);
+		buf_free(&b);
+		return;
+	}
+	t = table_new(fp, f, tz, fv, 2);
+	for (i = 0; i < n; i++) {
+		if (cols[i].hide & (1u << f))
+			continue;
+		v = cell_string(tz, &cols[i], &cells[i]);
+		row[0] = cell_text(cols[i].name);
+		row[1] = cell_text(v);
+		table_row(t, row);
+		free(v);
+	}
+	table_end(t);
 }

@@ -173,6 +173,17 @@ when_text(const char *lang, const struct event *ev, time_t at, struct buf *b)
 	datefmt_range(lang, &s, &e, ev->all_day, b);
 }
 
+/* A recurring event's rule in words, else `other`; nothing for a one-off
+ * event. */
+static void
+rule_text(const char *lang, const struct event *ev, const char *other,
+    struct buf *b)
+{
+	if (ev->rrule != NULL && ical_rule_text(lang, ev->rrule, ev->tzid,
+	    ev->start_local, ev->end_local, b) < 0)
+		buf_puts(b, other);
+}
+
 static struct tv *
 event_tv(const char *lang, const struct event *ev, time_t at)
 {
@@ -209,6 +220,8 @@ event_tv(const char *lang, const struct event *ev, time_t at)
 	tv_set_str(o, "capacity", cap);
 	tv_set(o, "recurring", tv_bool(ev->rrule != NULL));
 	tv_set_str(o, "recurrence_text", ev->rrule ? w->recurring : "");
+	rule_text(lang, ev, w->recurring, &b);
+	set_buf(o, "recurrence", &b);
 	tv_set(o, "cancelled", tv_bool(strcmp(ev->status, "cancelled") == 0));
 	buf_free(&b);
 	return o;
@@ -555,9 +568,14 @@ changes_tv(const char *lang, const struct event *ev, const struct event *old)
 		add_change(list, w->label_online, old->online_url,
 		    ev->online_url, w->label_none);
 	if ((old->rrule == NULL) != (ev->rrule == NULL) ||
-	    (old->rrule && strcmp(old->rrule, ev->rrule)))
-		add_change(list, w->label_rrule, old->rrule, ev->rrule,
-		    w->label_none);
+	    (old->rrule && strcmp(old->rrule, ev->rrule))) {
+		/* in words where a sentence says the rule */
+		buf_reset(&a);
+		buf_reset(&b);
+		rule_text(lang, old, old->rrule, &a);
+		rule_text(lang, ev, ev->rrule, &b);
+		add_change(list, w->label_rrule, a.data, b.data, w->label_none);
+	}
 	if (strcmp(old->title, ev->title) != 0)
 		add_change(list, w->label_title, old->title, ev->title,
 		    w->label_none);
@@ -583,11 +601,12 @@ lead_text(const char *lang, long lead)
 
 struct tv *
 render_event_mail_tv(struct render *r, const char *name, const char *lang,
-    const struct event *ev, const struct event *old, long lead)
+    const struct event *ev, const struct event *old, long lead, time_t now)
 {
 	struct tv *o = render_base_tv(r, lang);
 
-	tv_set(o, "event", event_tv(lang, ev, 0));
+	tv_set(o, "event", event_tv(lang, ev,
+	    ev->rrule != NULL ? event_next_start(ev, now) : 0));
 	if (old != NULL) {
 		struct tv *ch = changes_tv(lang, ev, old);
 		tv_set(o, "has_changes", tv_bool(tv_len(ch) > 0));
@@ -606,14 +625,14 @@ render_event_mail_tv(struct render *r, const char *name, const char *lang,
 
 int
 render_event_mail(struct render *r, const char *name, const struct event *ev,
-    const struct event *old, long lead, const struct subscriber *s,
+    const struct event *old, long lead, time_t now, const struct subscriber *s,
     struct rendered *out, char **errstr)
 {
 	const char *lang = mail_lang(r, s);
 	struct tv *stack[2];
 	int rc;
 
-	stack[0] = render_event_mail_tv(r, name, lang, ev, old, lead);
+	stack[0] = render_event_mail_tv(r, name, lang, ev, old, lead, now);
 	stack[1] = render_person_tv(r, lang, s);
 	rc = render_parts(r, name, lang, stack, 2, NULL, out, errstr);
 	tv_free(stack[0]);

@@ -52,10 +52,12 @@ int render_newsletter(struct render *r, const struct newsletter *nl,
 /*
  * An event mail: name is "invitation", "update", "cancellation" or
  * "reminder". old is the event before the change (update only, else NULL);
- * lead is the time before the start (reminder only). Returns 0 or -1.
+ * lead is the time before the start (reminder only). now is the time of
+ * sending: a recurring event's `when` is its first occurrence that has not
+ * ended by then (its start when none is left). Returns 0 or -1.
  */
 int render_event_mail(struct render *r, const char *name,
-    const struct event *ev, const struct event *old, long lead,
+    const struct event *ev, const struct event *old, long lead, time_t now,
     const struct subscriber *s, struct rendered *out, char **errstr);
 
 /* "confirm", "welcome" or "unsubscribed". Returns 0 or -1. */

@@ -145,11 +145,13 @@ mail_ctx(struct render *r, const char *name, const char *lang,
 		return render_newsletter_tv(r, nl, lang, s);
 	if (strcmp(name, "invitation") == 0 || strcmp(name, "cancellation") == 0
 	    || strcmp(name, "reminder") == 0)
-		return render_event_mail_tv(r, name, lang, ev, NULL, 86400);
+		return render_event_mail_tv(r, name, lang, ev, NULL, 86400,
+		    ev->start_utc);
 	if (strcmp(name, "update") == 0) {
 		old = *ev;
 		old.location = "Anderswo";  /* one change in the list */
-		return render_event_mail_tv(r, name, lang, ev, &old, 0);
+		return render_event_mail_tv(r, name, lang, ev, &old, 0,
+		    ev->start_utc);
 	}
 	return render_base_tv(r, lang);
 }

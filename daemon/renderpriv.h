@@ -8,6 +8,7 @@
 #define RUNDBRIEF_RENDERPRIV_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "render.h"
 
@@ -40,6 +41,6 @@ struct tv *render_newsletter_tv(struct render *r, const struct newsletter *nl,
 /* An event mail's context (base included): see render_event_mail(). */
 struct tv *render_event_mail_tv(struct render *r, const char *name,
     const char *lang, const struct event *ev, const struct event *old,
-    long lead);
+    long lead, time_t now);
 
 #endif

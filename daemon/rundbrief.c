@@ -11,10 +11,12 @@
 #include "cli.h"
 #include "config.h"
 #include "db.h"
+#include "deliver.h"
 #include "ical.h"
 #include "log.h"
 #include "render.h"
 #include "smtp.h"
+#include "version.h"
 
 static const char usage[] =
     "usage: rundbrief [-c FILE] [-v] COMMAND …\n"
@@ -33,12 +35,14 @@ static const char usage[] =
     "           " RUNDBRIEF_SYSCONFDIR "/rundbrief/rundbrief.ini, else the "
     "embedded defaults)\n"
     "  -v       more log output\n"
+    "  --help, --version\n"
     "Run 'rundbrief COMMAND --help' for a command's options.\n";
 
 static const struct option global_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -56,6 +60,7 @@ main(int argc, char **argv)
 		case 'c': cfgpath = optarg; break;
 		case 'v': log_set_verbose(1); break;
 		case 'h': fputs(usage, stdout); return 0;
+		case 'V': puts("rundbrief " RUNDBRIEF_VERSION); return 0;
 		default: fputs(usage, stderr); return EX_USAGE;
 		}
 	}
@@ -83,7 +88,8 @@ main(int argc, char **argv)
 	if (!strcmp(cmd, "init"))
 		rc = cli_init(&c, argc, argv);
 	else if (!strcmp(cmd, "check")) {
-		if (render_check(c.cfg, stderr) > 0)
+		if (render_check(c.cfg, stderr) > 0 ||
+		    deliver_check(c.cfg, stderr) < 0)
 			rc = EX_CONFIG;
 		else {
 			printf("%s: configuration OK\n", c.cfg->path ?
@@ -95,7 +101,8 @@ main(int argc, char **argv)
 	else if (!strcmp(cmd, "newsletter"))
 		rc = cli_newsletter(&c, argc, argv);
 	else if (!strcmp(cmd, "queue"))
-		rc = cli_queue(&c, argc, argv); else if (!strcmp(cmd, "subscriber"))
+		rc = cli_queue(&c, argc, argv);
+	else if (!strcmp(cmd, "subscriber"))
 		rc = cli_subscriber(&c, argc, argv);
 	else if (!strcmp(cmd, "district"))
 		rc = cli_district(&c, argc, argv);
@@ -107,6 +114,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "rundbrief: unknown command '%s'\n\n%s", cmd,
 		    usage);
 		rc = EX_USAGE;
+	}
+	/* a lock held too long is no data error: say "try again" */
+	if (rc != 0 && rc != EX_USAGE && rc != EX_TEMPFAIL &&
+	    db_locked(c.db)) {
+		fprintf(stderr, "rundbrief: the database is locked by another "
+		    "process (a long import?); nothing was changed, try again\n");
+		rc = EX_TEMPFAIL;
 	}
 	db_close(c.db);
 	config_free(c.cfg);

@@ -5,6 +5,7 @@
  * or a signal. Signal handlers only set flags. An idle daemon uses no CPU.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,8 +25,10 @@
 #include "outbox.h"
 #include "render.h"
 #include "sdnotify.h"
+#include "senderlock.h"
 #include "smtp.h"
 #include "util.h"
+#include "version.h"
 
 /* Longest sleep without looking (in case a change was not noticed). */
 #define MAX_SLEEP 600
@@ -34,6 +37,64 @@
 
 static volatile sig_atomic_t got_term, got_hup;
 static struct deliver *current;
+
+/* What the tick needs while a delivery run goes on. */
+static struct {
+	unsigned long long wd_usec;	/* $WATCHDOG_USEC, 0: none */
+	struct timespec last_wd;
+	struct timespec term_at;	/* when SIGTERM was seen */
+	long grace;			/* [smtp] stop_grace */
+	int aborted;
+} loop;
+
+static double
+since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) +
+	    (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+/* WATCHDOG=1 at half the interval systemd asked for. */
+static void
+watchdog(void)
+{
+	if (loop.wd_usec == 0 ||
+	    since(&loop.last_wd) * 2e6 < (double)loop.wd_usec)
+		return;
+	sdnotify("WATCHDOG=1");
+	clock_gettime(CLOCK_MONOTONIC, &loop.last_wd);
+}
+
+/*
+ * Called during delivery runs (at least every 100 ms): keeps the watchdog
+ * fed and acts on signals. SIGTERM: the messages in flight get
+ * stop_grace seconds, then they are cut off (they stay queued). SIGHUP:
+ * the run ends after the messages in flight, the main loop reloads and
+ * goes on.
+ */
+static void
+tick(void *arg)
+{
+	(void)arg;
+	watchdog();
+	if (got_term && current != NULL) {
+		if (loop.term_at.tv_sec == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &loop.term_at);
+			deliver_stop(current);
+		} else if (!loop.aborted && since(&loop.term_at) >=
+		    (double)loop.grace) {
+			log_warnx("stopping: messages still on their way after "
+			    "%lds are cut off; they stay queued", loop.grace);
+			deliver_abort(current);
+			loop.aborted = 1;
+		}
+	}
+	if (got_hup && current != NULL)
+		deliver_yield(current);
+}
 
 static void
 on_signal(int sig)
@@ -56,8 +117,15 @@ usage(FILE *fp)
 	    "           else the embedded defaults)\n"
 	    "  -n       check the configuration and templates, and exit\n"
 	    "  -f       stay in the foreground (always true; for symmetry)\n"
-	    "  -v       debug logging\n");
+	    "  -v       debug logging\n"
+	    "  --help, --version\n");
 }
+
+static const struct option long_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
 
 static void
 status(struct db *db)
@@ -121,7 +189,7 @@ log_round(const struct deliver_stats *st)
 		    st->skipped);
 }
 
-/* Seconds until the next thing to do (bounded). */
+/* Milliseconds until the next thing to do (bounded). */
 static int
 sleep_ms(struct db *db, time_t not_before, unsigned long long wd)
 {
@@ -160,6 +228,8 @@ reload(struct config **cfg, struct db *db)
 	} else {
 		deliver_free(current);
 		current = d;
+		deliver_set_tick(current, tick, NULL);
+		loop.grace = fresh->stop_grace;
 		config_free(*cfg);
 		*cfg = fresh;
 		log_info("reloaded configuration");
@@ -180,16 +250,18 @@ main(int argc, char **argv)
 	unsigned long long wd;
 	time_t not_before = 0;
 	long recovered;
-	int ch, check = 0, rc, wfd;
+	pid_t holder;
+	int ch, check = 0, rc, wfd, lock;
 
 	log_init("rundbriefd");
-	while ((ch = getopt(argc, argv, "c:nfvh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:nfvh", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': cfgpath = optarg; break;
 		case 'n': check = 1; break;
 		case 'f': break;
 		case 'v': log_set_verbose(1); break;
 		case 'h': usage(stdout); return 0;
+		case 'V': puts("rundbriefd " RUNDBRIEF_VERSION); return 0;
 		default: usage(stderr); return EX_USAGE;
 		}
 	}
@@ -200,12 +272,20 @@ main(int argc, char **argv)
 	if (config_load(cfgpath, &cfg) < 0)
 		return EX_CONFIG;
 	if (check) {
-		rc = render_check(cfg, stderr) > 0 ? EX_CONFIG : 0;
+		if (smtp_global_init(&err) < 0) {
+			log_warnx("%s", err);
+			free(err);
+			config_free(cfg);
+			return EX_SOFTWARE;
+		}
+		rc = render_check(cfg, stderr) > 0 ||
+		    deliver_check(cfg, stderr) < 0 ? EX_CONFIG : 0;
 		if (rc == 0)
 			printf("%s: configuration OK\n", cfg->path ? cfg->path :
 			    "(embedded defaults)");
 		config_free(cfg);
 		ical_cleanup();
+		smtp_global_cleanup();
 		return rc;
 	}
 	if (smtp_global_init(&err) < 0 ||
@@ -215,6 +295,20 @@ main(int argc, char **argv)
 		config_free(cfg);
 		return EX_UNAVAILABLE;
 	}
+	lock = senderlock_take(cfg->database, &holder, &err);
+	if (lock < 0) {
+		if (lock == -1)
+			log_warnx("another sender (pid %ld) is running on %s; "
+			    "only one may", (long)holder, cfg->database);
+		else {
+			log_warnx("%s", err);
+			free(err);
+		}
+		db_close(db);
+		config_free(cfg);
+		return EX_TEMPFAIL;
+	}
+	/* the only sender now: rows left in sending are a crash's */
 	if (outbox_recover(db, &recovered) == 0 && recovered > 0)
 		log_info("%ld message%s left in sending by a crash queued again",
 		    recovered, recovered == 1 ? "" : "s");
@@ -222,10 +316,13 @@ main(int argc, char **argv)
 	if (current == NULL) {
 		log_warnx("%s", err);
 		free(err);
+		senderlock_release(lock);
 		db_close(db);
 		config_free(cfg);
 		return EX_CONFIG;
 	}
+	deliver_set_tick(current, tick, NULL);
+	loop.grace = cfg->stop_grace;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -244,9 +341,10 @@ main(int argc, char **argv)
 	status(db);
 	wfd = watch_db(cfg->database);
 	sdnotify("READY=1");
-	wd = sdnotify_watchdog_usec();
+	wd = loop.wd_usec = sdnotify_watchdog_usec();
+	clock_gettime(CLOCK_MONOTONIC, &loop.last_wd);
 	while (!got_term) {
-		if (time(NULL) >= not_before) {
+		if (time(NULL) >= not_before && !got_hup) {
 			memset(&st, 0, sizeof(st));
 			rc = deliver_run(current, &st, NULL, NULL);
 			log_round(&st);
@@ -257,17 +355,18 @@ main(int argc, char **argv)
 			} else if (rc == DELIVER_RATE_LIMITED)
 				not_before = time(NULL) +
 				    (deliver_wait_ms(current) + 999) / 1000;
+			else if (rc == DELIVER_DB_BUSY)
+				not_before = time(NULL) + 1;
 		}
 		if (got_term)
 			break;
 		pfd.fd = wfd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, wfd >= 0 ? 1 : 0, sleep_ms(db, not_before, wd)) < 0
-		    && errno != EINTR)
+		if (!got_hup && poll(&pfd, wfd >= 0 ? 1 : 0,
+		    sleep_ms(db, not_before, wd)) < 0 && errno != EINTR)
 			log_warn("poll");
 		drain(wfd);
-		if (wd)
-			sdnotify("WATCHDOG=1");
+		watchdog();
 		if (got_hup) {
 			got_hup = 0;
 			reload(&cfg, db);
@@ -278,6 +377,7 @@ main(int argc, char **argv)
 	if (wfd >= 0)
 		close(wfd);
 	deliver_free(current);
+	senderlock_release(lock);
 	db_close(db);
 	config_free(cfg);
 	ical_cleanup();

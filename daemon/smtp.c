@@ -24,12 +24,15 @@
  * again before next() is asked for more; those still pending when the run
  * ends (server down, smtp_stop) are reported as not sent.
  *
- * Failures are classified from what the server said: a 5xx to MAIL, RCPT,
- * DATA or after the message is permanent (except 530, "authentication
- * required", a configuration error); everything else, including
+ * Failures are classified from what the server said (smtp_classify): by
+ * the phase a 5xx answered and its enhanced status code, only a refusal
+ * of the recipient's mailbox is the recipient's bounce; a refusal of our
+ * sender, of relaying or of our login blocks (the caller stops the
+ * mailing, nobody bounces). Everything without a 5xx, including
  * certificate verification failures, is temporary and logged once per
  * kind, so a wrong ca_file delays mail instead of bouncing it.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -64,6 +67,8 @@ struct smtp {
 	int proven;			/* this run got past AUTH */
 	int logged;			/* kind of the last one logged */
 	struct ratelimit *rl;
+	void (*tick)(void *);		/* smtp_set_tick */
+	void *tick_arg;
 };
 
 static const char *stage_names[] = {
@@ -141,11 +146,18 @@ helo_ok(const char *d)
 	    d[0] != '.' && d[0] != '-' && strstr(d, "..") == NULL;
 }
 
+/* localhost, ::1 or a literal address in 127.0.0.0/8: not a name that
+ * merely starts with "127." (127.example.org is anywhere). */
 static int
 loopback_host(const char *h)
 {
-	return strcasecmp(h, "localhost") == 0 || strcmp(h, "[::1]") == 0 ||
-	    strncmp(h, "127.", 4) == 0;
+	struct in_addr a4;
+
+	if (strcasecmp(h, "localhost") == 0 || strcmp(h, "[::1]") == 0 ||
+	    strcmp(h, "::1") == 0)
+		return 1;
+	return inet_pton(AF_INET, h, &a4) == 1 &&
+	    (ntohl(a4.s_addr) >> 24) == 127;
 }
 
 /* The URL with the EHLO domain as its path (caller frees), or NULL. */
@@ -344,6 +356,64 @@ smtp_stop(struct smtp *s)
 	__atomic_store_n(&s->pool.stopping, 1, __ATOMIC_RELAXED);
 }
 
+void
+smtp_abort(struct smtp *s)
+{
+	__atomic_store_n(&s->pool.aborting, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->pool.stopping, 1, __ATOMIC_RELAXED);
+}
+
+void
+smtp_set_tick(struct smtp *s, void (*fn)(void *arg), void *arg)
+{
+	s->tick = fn;
+	s->tick_arg = arg;
+}
+
+/* The enhanced status code after "NNN " or "NNN-": class, subject and
+ * detail, or 0 when there is none. */
+static int
+enhanced_code(const char *r, int *subject, int *detail)
+{
+	int cls;
+	char *end;
+
+	if (r == NULL || strlen(r) < 4 || (r[3] != ' ' && r[3] != '-'))
+		return 0;
+	r += 4;
+	if ((*r != '2' && *r != '4' && *r != '5') || r[1] != '.')
+		return 0;
+	cls = *r - '0';
+	*subject = (int)strtol(r + 2, &end, 10);
+	if (end == r + 2 || end - (r + 2) > 3 || *end != '.')
+		return 0;
+	r = end + 1;
+	*detail = (int)strtol(r, &end, 10);
+	if (end == r || end - r > 3 || (*end != '\0' && *end != ' '))
+		return 0;
+	return cls;
+}
+
+enum smtp_status
+smtp_classify(enum smtp_stage stage, int code, const char *reply)
+{
+	int cls, sub = 0, det = 0;
+
+	if (code / 100 != 5)
+		return SMTP_TEMPFAIL;
+	cls = enhanced_code(reply, &sub, &det);
+	if (stage <= SMTP_STAGE_MAIL || (cls == 5 && sub == 7) ||
+	    (cls == 5 && sub == 1 && (det == 7 || det == 8)))
+		return SMTP_BLOCKED;
+	if (cls != 5 && reply != NULL && strcasestr(reply, "relay") != NULL)
+		return SMTP_BLOCKED;
+	if (stage != SMTP_STAGE_RCPT)
+		return SMTP_REJECTED;
+	if (cls == 5)
+		return sub == 1 || sub == 2 ? SMTP_PERMFAIL : SMTP_REJECTED;
+	return code >= 550 && code <= 553 ? SMTP_PERMFAIL : SMTP_REJECTED;
+}
+
 static int
 stopping(struct smtp *s)
 {
@@ -443,7 +513,7 @@ start(struct smtp *s, const struct smtp_msg *m, smtp_done_fn done, void *arg)
 
 	if (m->envelope_from == NULL ||
 	    (m->envelope_from[0] != '\0' && !addr_ok(m->envelope_from))) {
-		report(done, arg, m->cookie, SMTP_PERMFAIL, 0,
+		report(done, arg, m->cookie, SMTP_BLOCKED, 0,
 		    SMTP_STAGE_MAIL, "invalid envelope sender", 0);
 		return;
 	}
@@ -517,9 +587,10 @@ finish(struct smtp *s, struct smtpjob *j, smtp_done_fn done, void *arg)
 		text = xasprintf("%s%s%s", curl_easy_strerror(o->rc),
 		    n > 0 ? ": " : "", o->errbuf);
 	}
-	st = SMTP_TEMPFAIL;
-	if (code / 100 == 5 && code != 530 && o->stage >= SMTP_STAGE_MAIL)
-		st = SMTP_PERMFAIL;
+	if (o->rc == CURLE_ABORTED_BY_CALLBACK)
+		st = SMTP_ABORTED;
+	else
+		st = smtp_classify(o->stage, code, code != 0 ? text : NULL);
 	if (o->stage <= SMTP_STAGE_AUTH)
 		s->conn_failures++;
 	else {
@@ -575,8 +646,11 @@ collect(struct smtp *s, long ms, smtp_done_fn done, void *arg)
 	}
 	pthread_mutex_unlock(&p->mu);
 	while ((j = list) != NULL) {
+		struct smtpconn *c = j->conn;
 		list = j->next;
 		finish(s, j, done, arg);
+		/* recorded: its connection may take the next message */
+		smtpconn_ack(p, c);
 		n++;
 	}
 	return n;
@@ -645,6 +719,8 @@ smtp_run(struct smtp *s, smtp_next_fn next, smtp_done_fn done, void *arg)
 	if (start_threads(s) == -1)
 		return -1;
 	for (;;) {
+		if (s->tick != NULL)
+			s->tick(s->tick_arg);
 		if (stopping(s))
 			want = 0;
 		if (s->conn_failures >= s->nrun && want) {

@@ -74,7 +74,16 @@ struct smtp_msg {
 enum smtp_status {
 	SMTP_SENT = 0,		/* 250 after the message: the server has it */
 	SMTP_TEMPFAIL,		/* try again later */
-	SMTP_PERMFAIL		/* 5xx to MAIL, RCPT, DATA or the message */
+	SMTP_PERMFAIL,		/* the recipient's mailbox refused for good
+				   (a hard bounce): see smtp_classify */
+	SMTP_REJECTED,		/* this message refused for good, but not
+				   because of the recipient (5xx after DATA,
+				   other 5xx to RCPT): no bounce */
+	SMTP_BLOCKED,		/* a refusal that is about us, not the
+				   recipient (sender, relaying, policy,
+				   login): every message would fail alike */
+	SMTP_ABORTED		/* cut off by smtp_abort(): it may or may
+				   not have arrived */
 };
 
 /* Where a transaction ended (for logs; the status alone decides). */
@@ -207,6 +216,29 @@ void smtp_free(struct smtp *s);
  */
 char *smtp_verp_sender(const char *envelope_from, const char *token,
     char **errstr);
+
+/*
+ * What a reply means for the message, by the phase it answered and its
+ * enhanced status code (RFC 3463) when it has one:
+ *   - 4xx, or no reply (code 0): SMTP_TEMPFAIL;
+ *   - 5xx before MAIL FROM (greeting, AUTH) or to MAIL FROM, any 5.7.x
+ *     (relaying, policy, authentication), 5.1.7/5.1.8 (our sender), or a
+ *     reply without an enhanced code that speaks of relaying: SMTP_BLOCKED;
+ *   - 5xx to RCPT TO with 5.1.x or 5.2.x, or without an enhanced code
+ *     550, 551, 552 or 553: SMTP_PERMFAIL (the recipient's bounce);
+ *   - any other 5xx (to RCPT, to DATA, after the message): SMTP_REJECTED.
+ */
+enum smtp_status smtp_classify(enum smtp_stage stage, int code,
+    const char *reply);
+
+/* Cuts off the transactions in flight at once (within about a second);
+ * they are reported SMTP_ABORTED. Implies smtp_stop(). Async-signal-safe
+ * like smtp_stop. */
+void smtp_abort(struct smtp *s);
+
+/* fn(arg) is called from smtp_run's loop at least every 100 ms (for a
+ * watchdog and for signal flags). NULL: none. */
+void smtp_set_tick(struct smtp *s, void (*fn)(void *arg), void *arg);
 
 /* "connect", "AUTH", "MAIL", "RCPT", "DATA" or "end of data". */
 const char *smtp_stage_name(enum smtp_stage stage);

@@ -29,6 +29,16 @@
  * low-water mark, 5 duplicates instead of 4 in half the runs of
  * test_delivery.py's kill -9 test over 4 connections).
  *
+ * Acknowledgement: a connection that has finished a message takes no other
+ * one until the caller has recorded the outcome (smtpconn_ack). Without
+ * it a connection went on with the next message while the caller could
+ * not write (the database locked by another process), and a kill -9 then
+ * sent again every message that had been accepted meanwhile: up to twice
+ * the connections. With it, each connection has at most one message whose
+ * fate is not in the database: the bound after a crash is `connections`,
+ * whatever the database does. The caller is woken for every result and
+ * records it in a few tens of microseconds, so the wait costs little.
+ *
  * Hold: a transaction that failed before MAIL FROM (connect, TLS,
  * greeting, AUTH), or any failed one after smtp_stop(), puts the queue on
  * hold: no connection takes a queued job until smtp.c has taken the queue
@@ -165,6 +175,21 @@ read_cb(char *out, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
+/* Called by libcurl about once a second, also while it waits for a
+ * reply: a nonzero return cuts the transaction off (smtp_abort). */
+static int
+xferinfo_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct smtpconn *c = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return __atomic_load_n(&c->pool->aborting, __ATOMIC_RELAXED) != 0;
+}
+
 /* ---- the easy handle ---- */
 
 #define SETOPT(e, opt, val) do {					\
@@ -209,6 +234,9 @@ easy_new(struct smtpconn *c, CURLcode *rc)
 	SETOPT(e, CURLOPT_VERBOSE, 1L);	/* feeds debug_cb, prints nothing */
 	SETOPT(e, CURLOPT_DEBUGFUNCTION, debug_cb);
 	SETOPT(e, CURLOPT_DEBUGDATA, c);
+	SETOPT(e, CURLOPT_NOPROGRESS, 0L);
+	SETOPT(e, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+	SETOPT(e, CURLOPT_XFERINFODATA, c);
 	return e;
 fail:
 	curl_easy_cleanup(e);
@@ -285,31 +313,38 @@ stopping(struct smtp_pool *p)
 	return __atomic_load_n(&p->stopping, __ATOMIC_RELAXED) != 0;
 }
 
-/*
- * Reports job j (if any) on the done list and takes the next job from the
- * queue, or returns NULL if there is none to take. Under p->mu.
- */
-static struct smtpjob *
-swap_job(struct smtp_pool *p, struct smtpjob *j)
+/* Puts c's finished job on the done list and wakes a sleeping caller.
+ * Under p->mu. */
+static void
+report_job(struct smtp_pool *p, struct smtpconn *c)
 {
-	struct smtpjob *next = NULL;
+	struct smtpjob *j = c->job;
 
-	if (j != NULL) {
-		j->next = NULL;
-		*p->done_tail = j;
-		p->done_tail = &j->next;
-		if (j->out.rc != CURLE_OK &&
-		    (j->out.stage <= SMTP_STAGE_AUTH || stopping(p)))
-			p->hold = 1;
-	}
-	if (!p->hold && !p->quit && (next = p->q_head) != NULL) {
-		if ((p->q_head = next->next) == NULL)
-			p->q_tail = &p->q_head;
-		p->nqueued--;
-	}
+	c->job = NULL;
+	c->unacked = 1;
+	j->next = NULL;
+	*p->done_tail = j;
+	p->done_tail = &j->next;
+	if (j->out.rc != CURLE_OK &&
+	    (j->out.stage <= SMTP_STAGE_AUTH || stopping(p)))
+		p->hold = 1;
 	/* A result for a caller that sleeps: it records it at once. */
-	if (j != NULL && p->caller_waits)
+	if (p->caller_waits)
 		pthread_cond_signal(&p->done_cv);
+}
+
+/* The next job for c, or NULL if it may take none now. Under p->mu. */
+static struct smtpjob *
+take_job(struct smtp_pool *p, struct smtpconn *c)
+{
+	struct smtpjob *next;
+
+	if (c->unacked || p->hold || p->quit || (next = p->q_head) == NULL)
+		return NULL;
+	if ((p->q_head = next->next) == NULL)
+		p->q_tail = &p->q_head;
+	p->nqueued--;
+	next->conn = c;
 	return next;
 }
 
@@ -321,7 +356,9 @@ conn_main(void *arg)
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		if ((c->job = swap_job(p, c->job)) != NULL) {
+		if (c->job != NULL)
+			report_job(p, c);
+		if ((c->job = take_job(p, c)) != NULL) {
 			pthread_mutex_unlock(&p->mu);
 			transact(c);
 			pthread_mutex_lock(&p->mu);
@@ -334,11 +371,26 @@ conn_main(void *arg)
 		p->nidle--;
 	}
 	pthread_mutex_unlock(&p->mu);
-	/* QUIT on a healthy connection, bounded by the response timeout. */
-	if (c->easy != NULL)
-		curl_easy_cleanup(c->easy);
+	/* QUIT on a healthy connection, bounded by the response timeout;
+	 * after smtp_abort no wait at all. */
+	if (c->easy != NULL) {
+		if (__atomic_load_n(&p->aborting, __ATOMIC_RELAXED))
+			easy_discard(c);
+		else
+			curl_easy_cleanup(c->easy);
+	}
 	c->easy = NULL;
 	return NULL;
+}
+
+void
+smtpconn_ack(struct smtp_pool *p, struct smtpconn *c)
+{
+	pthread_mutex_lock(&p->mu);
+	c->unacked = 0;
+	if (p->q_head != NULL && !p->hold)
+		pthread_cond_broadcast(&p->work_cv);
+	pthread_mutex_unlock(&p->mu);
 }
 
 int
@@ -427,9 +479,10 @@ smtpconn_queue(struct smtp_pool *p, struct smtpjob *j)
 	p->q_tail = &j->next;
 	p->nqueued++;
 	/* A busy connection takes it when done; only an idle one needs
-	 * waking, and one per job. */
+	 * waking. Idle ones waiting for their acknowledgement cannot take
+	 * it, so all are woken and the free one takes it. */
 	if (p->nidle > 0 && !p->hold)
-		pthread_cond_signal(&p->work_cv);
+		pthread_cond_broadcast(&p->work_cv);
 	pthread_mutex_unlock(&p->mu);
 }
 

@@ -56,6 +56,7 @@ struct smtpjob {
 	const char *data;		/* the caller's, valid until done() */
 	size_t len;
 	void *cookie;
+	struct smtpconn *conn;		/* that ran it (set when taken) */
 	struct smtp_outcome out;	/* written by the connection */
 };
 
@@ -77,6 +78,8 @@ struct smtp_pool {
 	/* smtp_stop(): set from any context, read by all threads, always
 	 * through __atomic builtins (a lock-free int: async-signal-safe). */
 	volatile sig_atomic_t stopping;
+	/* smtp_abort(): cut transactions off (same rules as stopping). */
+	volatile sig_atomic_t aborting;
 	/* Read-only once a connection exists (new easy handles). */
 	int starttls;			/* CURLUSESSL_ALL, else NONE */
 	char *ca_file, *username, *password;
@@ -87,6 +90,9 @@ struct smtpconn {
 	struct smtp_pool *pool;
 	pthread_t tid;
 	int started;			/* caller's */
+	/* Under pool->mu: its last result is not recorded yet, so it takes
+	 * no job (the duplicate bound after a crash: one per connection). */
+	int unacked;
 
 	/* The connection's own while its thread runs. */
 	CURL *easy;			/* NULL: make one with the next job */
@@ -120,6 +126,10 @@ int	smtpconn_start(struct smtpconn *c);
 /* Appends a prepared job to the pool's queue and wakes an idle connection
  * if there is one and the queue is not on hold. Caller's thread. */
 void	smtpconn_queue(struct smtp_pool *p, struct smtpjob *j);
+
+/* The caller has recorded the result of c's last job: c may take the
+ * next one. Caller's thread, after smtp_done_fn returned. */
+void	smtpconn_ack(struct smtp_pool *p, struct smtpconn *c);
 
 /* Tells all connections' threads to close their connections (QUIT) and
  * end once idle; does not wait, so all connections close at once. */

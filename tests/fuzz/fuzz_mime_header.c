@@ -28,7 +28,7 @@
 
 #include "fuzz_common.h"
 
-#define COL_MAX		65	/* col > this is refused */
+#define COL_MAX		49	/* col > this is refused */
 #define TEXT_MAX	16384	/* longest cleaned value */
 #define LINE_SOFT	78
 #define EW_MAX		75

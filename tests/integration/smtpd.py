@@ -15,8 +15,9 @@ What it keeps in DIR:
   DIR/<rcpt>/<n>.json   its envelope: mail_from, rcpt_tos, helo, tls,
                         auth, connection (number of the connection)
   DIR/connections       the number of connections accepted so far
-Files are written to a temporary name and renamed, so a reader never sees
-a partial file, and both exist before the 250 reply is sent.
+Files are written to a temporary name, fsynced and renamed, so a reader
+never sees a partial file, and both are on disk before the 250 reply is
+sent (a duplicate count survives the server's own crash).
 
 Behaviour scripted by the recipient's local part (before the @):
   rcpt-NNN      answers NNN to RCPT TO           (e.g. rcpt-452, rcpt-550)
@@ -35,9 +36,13 @@ Behaviour scripted by the recipient's local part (before the @):
                 keep it); afterwards accepts normally
 and by the sender's local part:
   mail-NNN      answers NNN to MAIL FROM
-and by a file: if DIR/greet exists when a connection arrives, its first
+and by files: if DIR/greet exists when a connection arrives, its first
 line (e.g. "421 4.3.2 busy") is sent as the greeting, the connection is
 closed and the file removed (so exactly one connection is refused).
+While DIR/mail-reply or DIR/rcpt-reply exists, its first line is the
+answer to every MAIL FROM or RCPT TO (a misconfigured server: "553 5.7.1
+Sender address rejected"); while DIR/hang-data exists, no message gets
+an answer after its data (a hung server). Remove the file to "fix" it.
 Any 421 reply closes the connection after it is sent, as RFC 5321 3.8
 asks of a real server.
 
@@ -83,7 +88,18 @@ def write_atomic(path, data):
     tmp = '%s.tmp%d' % (path, os.getpid())
     with open(tmp, 'wb') as f:
         f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
     os.rename(tmp, path)
+
+
+def sticky_reply(store, name):
+    """The first line of DIR/name while that file exists, else None."""
+    try:
+        with open(os.path.join(store, name)) as f:
+            return f.readline().strip() or None
+    except FileNotFoundError:
+        return None
 
 
 class State:
@@ -132,7 +148,8 @@ class Handler:
         self.state = state
 
     async def handle_MAIL(self, server, session, envelope, address, options):
-        reply = scripted(address, 'mail')
+        reply = sticky_reply(self.state.store, 'mail-reply') or \
+            scripted(address, 'mail')
         if reply and reply[0] != '2':
             return reply
         envelope.mail_from = address
@@ -143,7 +160,8 @@ class Handler:
         lp = local_part(address)
         if lp == 'hang':
             await asyncio.sleep(3600)
-        reply = scripted(address, 'rcpt')
+        reply = sticky_reply(self.state.store, 'rcpt-reply') or \
+            scripted(address, 'rcpt')
         if reply is None and scripted(address, 'rcptonce') and \
                 self.state.first_time(address):
             reply = scripted(address, 'rcptonce')
@@ -161,6 +179,8 @@ class Handler:
                 self.state.save(envelope, session, server.conn_no)
             await asyncio.sleep(self.state.late_delay)
             return late[0]
+        if os.path.exists(os.path.join(self.state.store, 'hang-data')):
+            await asyncio.sleep(3600)
         for rcpt in envelope.rcpt_tos:
             lp = local_part(rcpt)
             if lp == 'hang-data':

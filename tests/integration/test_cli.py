@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,8 @@ import unittest
 
 BUILD = os.environ.get("RUNDBRIEF_BUILD", os.path.join(os.getcwd(), "build"))
 TOOL = os.path.join(BUILD, "rundbrief")
+DAEMON = os.path.join(BUILD, "rundbriefd")
+SRC = os.environ.get("RUNDBRIEF_SRC", os.getcwd())
 
 EX_USAGE, EX_DATAERR, EX_NOINPUT, EX_NOUSER, EX_CONFIG = 64, 65, 66, 67, 78
 
@@ -82,8 +85,7 @@ class TestInitAndConfig(Tool):
 
     def test_example_config_is_valid(self):
         """conf/rundbrief.ini sets every key, and all of them parse."""
-        src = os.path.join(os.environ.get("RUNDBRIEF_SRC", os.getcwd()),
-                           "conf", "rundbrief.ini")
+        src = os.path.join(SRC, "conf", "rundbrief.ini")
         with open(src) as f:
             text = f.read()
         secret = self.write("secret", "pw\n")
@@ -131,6 +133,30 @@ class TestInitAndConfig(Tool):
                      ["event", "add", "--help"], ["init", "--help"]):
             out = self.ok(*args)
             self.assertIn("usage:", out, args)
+
+    def test_help_and_version_of_both_programs(self):
+        """--help and --version: usage or "NAME VERSION" on stdout, nothing
+        on stderr, exit 0; the version is the one in daemon/version.h,
+        which the iCalendar PRODID carries too."""
+        with open(os.path.join(SRC, "daemon", "version.h")) as f:
+            version = re.search(r'#define RUNDBRIEF_VERSION "([^"]+)"',
+                                f.read()).group(1)
+        for prog in (TOOL, DAEMON):
+            name = os.path.basename(prog)
+            for opt, want in (("--help", "usage: " + name + " "),
+                              ("-h", "usage: " + name + " "),
+                              ("--version", "%s %s\n" % (name, version))):
+                r = subprocess.run([prog, opt], capture_output=True,
+                                   text=True, timeout=30)
+                self.assertEqual((r.returncode, r.stderr), (0, ""),
+                                 (name, opt))
+                self.assertTrue(r.stdout.startswith(want),
+                                (name, opt, r.stdout))
+        self.ok("event", "add", "--kind", "training", "--title", "x",
+                "--start", "2026-12-01 18:00")
+        self.ok("event", "publish", "1", "--no-mail")
+        self.assertIn("PRODID:-//rundbrief//rundbrief %s//" % version,
+                      self.ok("event", "ics"))
 
     def test_usage_errors(self):
         self.fails(EX_USAGE, "frobnicate")
@@ -261,7 +287,8 @@ class TestImport(Tool):
         rows = {s["email"]: s for s in self.json("subscriber", "list")}
         self.assertEqual(rows["anna@example.org"]["name"], "Anna Müller")
         self.assertEqual(rows["bernd@example.org"]["name"], 'Bernd "Bär" Groß')
-        self.assertEqual(rows["bernd@example.org"]["districts"], "Nord, Süd")
+        self.assertEqual(rows["bernd@example.org"]["districts"],
+                         ["Nord", "Süd"])
         self.assertEqual(rows["chiara@example.org"]["language"], "it")
         self.assertEqual(rows["anna@example.org"]["status"], "pending")
         # the same file again changes nothing
@@ -422,34 +449,34 @@ class TestEvents(Tool):
         self.fails(EX_DATAERR, "event", "add", "--kind", "training",
                    "--title", "x", "--start", "tomorrow")
 
-        ev = {f["field"]: f["value"] for f in self.json("event", "show", "1")}
+        ev = self.json("event", "show", "1")
         self.assertEqual(ev["status"], "draft")
-        self.assertEqual(ev["sequence"], "0")
+        self.assertEqual(ev["sequence"], 0)
         self.assertIn("Sonntag, 25. Oktober 2026", ev["when"])
         self.assertIn("Begrüßung", ev["description"])
-        self.assertEqual(ev["capacity"], "120")
+        self.assertEqual(ev["capacity"], 120)
 
         self.ok("event", "publish", "1")
         self.ok("event", "update", "1", "--title", "Willkommenskonferenz 2026")
-        ev = {f["field"]: f["value"] for f in self.json("event", "show", "1")}
-        self.assertEqual(ev["sequence"], "0")
+        ev = self.json("event", "show", "1")
+        self.assertEqual(ev["sequence"], 0)
         out = self.ok("event", "update", "1", "--start", "2026-10-25 11:00",
                       "--end", "2026-10-25 14:00")
         self.assertIn("date, place or recurrence changed", out)
-        ev = {f["field"]: f["value"] for f in self.json("event", "show", "1")}
-        self.assertEqual(ev["sequence"], "1")
+        ev = self.json("event", "show", "1")
+        self.assertEqual(ev["sequence"], 1)
         self.ok("event", "cancel", "1")
-        ev = {f["field"]: f["value"] for f in self.json("event", "show", "1")}
-        self.assertEqual((ev["status"], ev["sequence"]), ("cancelled", "2"))
+        ev = self.json("event", "show", "1")
+        self.assertEqual((ev["status"], ev["sequence"]), ("cancelled", 2))
         self.fails(EX_DATAERR, "event", "update", "1", "--title", "again")
 
         # list, ordered by start, with date bounds in local time
         ids = [e["id"] for e in self.json("event", "list")]
-        self.assertEqual(ids, ["1", "2", "3", "4"])
+        self.assertEqual(ids, [1, 2, 3, 4])
         ids = [e["id"] for e in self.json("event", "list", "--from",
                                            "2026-12-01", "--to",
                                            "2026-12-31")]
-        self.assertEqual(ids, ["2", "3"])
+        self.assertEqual(ids, [2, 3])
         ids = [e["id"] for e in self.json("event", "list", "--from",
                                            "2026-12-02", "--to",
                                            "2026-12-10")]
@@ -458,7 +485,7 @@ class TestEvents(Tool):
         ids = [e["id"] for e in self.json("event", "list", "--from",
                                            "2027-02-01", "--to",
                                            "2027-02-28")]
-        self.assertEqual(ids, ["4"])
+        self.assertEqual(ids, [4])
 
 
 if __name__ == "__main__":

@@ -139,8 +139,7 @@ class Ics(unittest.TestCase):
         self.ok("event", "add", *args)
 
     def show(self, ident):
-        rows = json.loads(self.ok("event", "show", ident, "--format", "json"))
-        return {f["field"]: f["value"] for f in rows}
+        return json.loads(self.ok("event", "show", ident, "--format", "json"))
 
     def ics(self, *args):
         r = subprocess.run([TOOL, "-c", self.conf, "event", "ics"] +

@@ -222,8 +222,7 @@ class Sandbox:
         return m.group(1)
 
     def show(self, eid):
-        rows = json.loads(self.ok("event", "show", eid, "--format", "json"))
-        return {r["field"]: r["value"] for r in rows}
+        return json.loads(self.ok("event", "show", eid, "--format", "json"))
 
     def queue(self):
         return json.loads(self.ok("queue", "--format", "json"))
@@ -591,7 +590,7 @@ class Invitations(Checks):
             key = self.uid_key[m.py["events"][0]["uid"]]
             show = self.shows[key]
             with self.subTest(event=key, to=m.to):
-                self.assertEqual(show["sequence"], "0")
+                self.assertEqual(show["sequence"], 0)
                 views = self.assert_itip(m, "REQUEST", show["uid"], 0,
                                          show["title"])
                 exp = EVENTS[key]
@@ -640,6 +639,11 @@ class Invitations(Checks):
                 every = m.py["events"][0]["every_occurrence"]
                 self.assertEqual(len(every), exp["all_occurrences"])
                 self.assertEqual(every[-1], exp["last_occurrence"])
+                # the mail says the rule in words, then the next date
+                self.assertIn("jeden 2. Dienstag im Monat, 18:00–20:00 "
+                              "Uhr, sechsmal", m.text)
+                self.assertIn("nächster Termin: Dienstag, 9. Februar "
+                              "2027, 18:00–20:00 Uhr", m.text)
 
     def test_online_event_has_its_link(self):
         for m in self.check_event("online"):
@@ -697,14 +701,14 @@ class UpdatesAndCancellation(Checks):
         self.assertEqual(self.mailings_after_title, self.mailings_before)
         self.assertEqual(self.title_mails, [])
         self.assertIn("sent 0,", self.title_run)
-        self.assertEqual(self.after_title["sequence"], "0")
+        self.assertEqual(self.after_title["sequence"], 0)
 
     def test_update_goes_to_everyone_invited_and_nobody_else(self):
         self.assertRegex(self.update_out, r"update queued for 2 subscribers")
         self.assertEqual(sorted(m.to for m in self.updates), sorted(NORD))
 
     def test_update_is_a_request_with_sequence_1_and_new_times(self):
-        self.assertEqual(self.new["sequence"], "1")
+        self.assertEqual(self.new["sequence"], 1)
         self.assertEqual(self.new["uid"], self.old["uid"])
         exp = {"start": {"utc": utc("2026-10-31 14:00")},
                "end": {"utc": utc("2026-10-31 16:30")}}
@@ -739,7 +743,7 @@ class UpdatesAndCancellation(Checks):
 
     def test_cancellation_object(self):
         self.assertEqual(self.cancelled["status"], "cancelled")
-        seq = int(self.cancelled["sequence"])
+        seq = self.cancelled["sequence"]
         self.assertGreater(seq, 1, "cancelling raises the SEQUENCE")
         self.assertEqual(len(self.cancellations), len(NORD))
         for m in self.cancellations:
@@ -771,7 +775,7 @@ class UnsubscribeBeforeDelivery(Checks):
         out = box.ok("event", "publish", eid)
         self.assertRegex(out, r"mailing (\d+): invitation queued for 4 "
                          r"subscribers")
-        mid = re.search(r"mailing (\d+)", out).group(1)
+        mid = int(re.search(r"mailing (\d+)", out).group(1))
         box.ok("subscriber", "unsubscribe", "joerg@example.org")
         run, mails = box.deliver()
         self.assertIn("skipped 1", run)
@@ -781,7 +785,7 @@ class UnsubscribeBeforeDelivery(Checks):
         self.assertEqual(len(row), 1)
         self.assertEqual((row[0]["kind"], row[0]["sent"], row[0]["cancelled"],
                           row[0]["queued"], row[0]["failed"]),
-                         ("invitation", "3", "1", "0", "0"))
+                         ("invitation", 3, 1, 0, 0))
 
 
 if __name__ == "__main__":

@@ -220,6 +220,38 @@ test_errors_name_file_line_key(void **state)
 	free(errors);
 }
 
+/* A NUL in a value is an error, and bytes from the file reach the terminal
+ * only cleaned (no escape sequences, no invalid UTF-8). */
+static void
+test_nul_and_raw_bytes(void **state)
+{
+	static const char text[] = "[general]\ntimezone = Europe/Ber\0lin\n"
+	    "[smtp]\nfo\x1b]0;pwned\x07o = 1\nfrom = \xff\x1b[31m\n";
+	struct config *cfg = NULL;
+	char *errors, want[600], path[512];
+	FILE *fp;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/nul.ini", dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(text, 1, sizeof(text) - 1, fp),
+	    sizeof(text) - 1);
+	fclose(fp);
+	assert_int_equal(load_capture(path, &cfg, &errors), -1);
+	snprintf(want, sizeof(want), "%s:2: the line holds a NUL byte", path);
+	if (strstr(errors, want) == NULL)
+		fail_msg("no NUL error in: %s", errors);
+	snprintf(want, sizeof(want), "%s:4: [smtp] fo?]0;pwned?o: unknown key",
+	    path);
+	if (strstr(errors, want) == NULL)
+		fail_msg("key not cleaned in: %s", errors);
+	assert_null(strchr(errors, '\x1b'));
+	assert_null(strchr(errors, '\x07'));
+	assert_null(strchr(errors, '\xff'));
+	free(errors);
+}
+
 static void
 test_syntax_error_line(void **state)
 {
@@ -470,6 +502,7 @@ main(void)
 		cmocka_unit_test(test_env_variable),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_email_validation),
+		cmocka_unit_test(test_nul_and_raw_bytes),
 		cmocka_unit_test(test_words_per_language),
 		cmocka_unit_test(test_newsletter_order),
 	};

@@ -426,6 +426,53 @@ test_weekday_vs_libc(void **state)
 			}
 }
 
+/* datefmt_rule() refuses a rule it cannot say, and appends nothing
+ * (test_icalrule.c has the sentences). */
+static void
+test_rule_invalid(void **state)
+{
+	struct datefmt_rule ok, r;
+	struct tm t = mk(2026, 12, 8, 24, 0);
+	struct buf b;
+	int i;
+
+	(void)state;
+	memset(&ok, 0, sizeof(ok));
+	ok.freq = DATEFMT_MONTHLY;
+	ok.interval = 1;
+	ok.wdays = 1u << 2;
+	ok.nth[0] = 2;
+	ok.nnth = 1;
+	buf_init(&b);
+	assert_int_equal(datefmt_rule("de", &ok, NULL, NULL, &b), 0);
+	assert_string_equal(b.data, "jeden 2. Dienstag im Monat");
+	buf_reset(&b);
+	assert_int_equal(datefmt_rule("fr", &ok, NULL, NULL, &b), -1);
+	assert_int_equal(datefmt_rule("de", &ok, &t, NULL, &b), -1);
+	for (i = 0; i < 11; i++) {
+		r = ok;
+		switch (i) {
+		case 0: r.interval = 0; break;
+		case 1: r.nth[0] = 6; break;
+		case 2: r.nth[0] = -6; break;
+		case 3: r.nth[0] = 0; break;
+		case 4: r.wdays = 0; break;
+		case 5: r.mday[0] = 1; r.nmday = 1; break;
+		case 6: r.freq = DATEFMT_YEARLY; r.month = 13; break;
+		case 7: r.freq = DATEFMT_WEEKLY; break;
+		case 8: r.freq = DATEFMT_DAILY; break;
+		case 9: r.until_year = 2027; r.until_month = 2;
+			r.until_day = 30; break;
+		case 10: r.nnth = 0; r.mday[0] = 32; r.nmday = 1; r.wdays = 0;
+			break;
+		}
+		if (datefmt_rule("en", &r, NULL, NULL, &b) != -1)
+			fail_msg("case %d: \"%s\"", i, b.data);
+	}
+	assert_int_equal(b.len, 0);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -445,6 +492,7 @@ main(void)
 		cmocka_unit_test(test_parse_invalid),
 		cmocka_unit_test(test_parse_roundtrip),
 		cmocka_unit_test(test_weekday_vs_libc),
+		cmocka_unit_test(test_rule_invalid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -820,6 +820,16 @@ test_rrule_and_tz_valid(void **state)
 	BAD("FREQ=MONTHLY;BYWEEKNO=3", "cannot be expanded");
 	BAD("FREQ=WEEKLY;BYMONTHDAY=3", "cannot be expanded");
 	BAD("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "cannot be expanded");
+	/* what libical would skip silently */
+	BAD("FREQ=WEEKLY\r\nATTENDEE:mailto:x@example.org", "line breaks");
+	BAD("FREQ=WEEKLY;BYDAY=MO\n", "line breaks");
+	BAD("FREQ=WEEKLY;BYDAY=MO garbage", "line breaks");
+	BAD("FREQ=WEEKLY;", "invalid RRULE part \"\"");
+	BAD("FREQ=WEEKLY;BYDAY=MO;BYDAY=TU", "BYDAY twice");
+	BAD("FREQ=WEEKLY;BYDAY=MO,,TU", "BYDAY=MO,,TU");
+	BAD("FREQ=WEEKLY;COUNT=3,4", "COUNT=3,4");
+	BAD("FREQ=WEEKLY;UNTIL=20270101T000000X", "UNTIL=");
+	BAD("FREQ=MONTHLY;BYDAY=123MO", "BYDAY=123MO");
 #undef BAD
 	assert_int_equal(ical_rrule_valid(NULL, NULL), -1);
 

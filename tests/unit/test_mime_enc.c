@@ -153,6 +153,14 @@ test_words_plain(void **state)
 	assert_int_equal(b.len, 0);
 	assert_int_equal(mime_encode_header_words("x", 1, 200, &b), -1);
 	assert_int_equal(b.len, 0);
+	/* the fuzz target's find: at column 56 the first encoded-word made
+	 * an 85-character line; the last column with room is 49 */
+	assert_int_equal(mime_encode_header_words("A\xc3\xa4\xc3\xb6\xc3\xbc",
+	    7, 56, &b), -1);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(mime_encode_header_words("A\xc3\xa4\xc3\xb6\xc3\xbc"
+	    " und noch viel mehr \xc3\x9c" "berl\xc3\xa4nge", 37, 49, &b), 0);
+	assert_true(49 + strcspn(b.data, "\r") <= 78);
 	buf_free(&b);
 }
 
@@ -389,10 +397,13 @@ test_words_break_at_spaces(void **state)
 	buf_free(&b);
 
 	buf_init(&b);
+	/* the last column with room: the value starts with a space, never
+	 * a fold, and the line stays within 78 */
 	assert_int_equal(mime_encode_header_words("Jürgen", strlen("Jürgen"),
-	    60, &b), 0);
+	    49, &b), 0);
 	assert_true(b.data[0] == ' ');
 	assert_null(strstr(b.data, "\r\n"));
+	assert_true(49 + b.len <= 78);
 	buf_free(&b);
 }
 

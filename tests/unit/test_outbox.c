@@ -264,6 +264,87 @@ test_cancel_mailing(void **state)
 	assert_int_equal(outbox_cancel(db, 9999, 7000), -1);
 }
 
+static int nfinished;
+
+static void
+on_finished(void *arg, int64_t id, const char *kind, const char *title,
+    const struct outbox_counts *c)
+{
+	(void)arg;
+	(void)kind;
+	(void)title;
+	assert_int_equal(c->sent, 4);
+	assert_int_equal(c->queued + c->sending + c->deferred, 0);
+	nfinished += id > 0;
+}
+
+/* Blocked mailings, failures taken back, and done mailings. */
+static void
+test_block_unfail_and_done(void **state)
+{
+	struct outbox_item **v;
+	int64_t m2, ids[2];
+	long n, i;
+	int b0;
+
+	(void)state;
+	sqlite3_exec(db_handle(db), "INSERT INTO mailings(kind, title, "
+	    "created_at) VALUES ('newsletter', 'Second', 8000)", NULL, NULL,
+	    NULL);
+	m2 = sqlite3_last_insert_rowid(db_handle(db));
+	assert_int_equal(outbox_enqueue(db, m2, NULL, NULL, 8000), 4);
+	n = outbox_claim(db, 8000, 10, &v);
+	assert_int_equal(n, 4);
+	b0 = (int)scalar("SELECT sum(bounces) FROM subscribers");
+	/* two "bounces" that turn out to be the server's refusal */
+	for (i = 0; i < 2; i++) {
+		ids[i] = v[i]->id;
+		assert_int_equal(outbox_permfail(db, v[i], "554 no", 1, 8001),
+		    0);
+	}
+	assert_int_equal(scalar("SELECT count(*) FROM subscribers WHERE"
+	    " status = 'bounced'"), 3);
+	assert_int_equal(outbox_unfail(db, ids, 2, 8002), 0);
+	assert_string_equal(state_of(ids[0]), "queued");
+	assert_int_equal(scalar("SELECT count(*) FROM subscribers WHERE"
+	    " status = 'bounced'"), 1);
+	assert_int_equal(scalar("SELECT sum(bounces) FROM subscribers"), b0);
+	assert_int_equal(scalar("SELECT max(attempts) FROM outbox WHERE"
+	    " mailing_id = (SELECT max(id) FROM mailings)"), 0);
+	/* blocked: nothing of it is claimed, and it is not done */
+	assert_int_equal(outbox_block(db, m2, "553 5.7.1 sender rejected",
+	    8003), 1);
+	assert_int_equal(outbox_block(db, m2, "again", 8003), 0);
+	for (i = 2; i < n; i++)
+		assert_int_equal(outbox_unclaim(db, v[i]->id), 0);
+	free_items(v, n);
+	assert_int_equal(outbox_claim(db, 9000, 10, &v), 0);
+	free(v);
+	assert_int_equal(outbox_next_due(db), 0);
+	assert_int_equal(outbox_finish_mailings(db, 9000, NULL, NULL), 0);
+	/* retry: active again, everything goes out, then it is done */
+	assert_int_equal(outbox_retry(db, m2, 9100), 0);
+	assert_int_equal(scalar("SELECT count(*) FROM mailings WHERE"
+	    " state = 'blocked' OR blocked_reason IS NOT NULL"), 0);
+	n = outbox_claim(db, 9100, 10, &v);
+	assert_int_equal(n, 4);
+	assert_int_equal(outbox_finish_mailings(db, 9100, NULL, NULL), 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(outbox_sent(db, v[i]->id, "<x@y>", "250 ok",
+		    9200), 0);
+	free_items(v, n);
+	nfinished = 0;
+	assert_int_equal(outbox_finish_mailings(db, 9300, on_finished, NULL),
+	    1);
+	assert_int_equal(nfinished, 1);
+	assert_int_equal(scalar("SELECT finished_at FROM mailings WHERE"
+	    " state = 'done'"), 9300);
+	assert_int_equal(outbox_finish_mailings(db, 9400, NULL, NULL), 0);
+	assert_int_equal(outbox_retry(db, m2, 9500), 0);
+	assert_int_equal(scalar("SELECT count(*) FROM mailings WHERE"
+	    " state = 'done'"), 1);
+}
+
 int
 main(void)
 {
@@ -273,6 +354,7 @@ main(void)
 		cmocka_unit_test(test_backoff_then_max_age),
 		cmocka_unit_test(test_permfail_bounces_and_retry),
 		cmocka_unit_test(test_cancel_mailing),
+		cmocka_unit_test(test_block_unfail_and_done),
 	};
 
 	return cmocka_run_group_tests_name("outbox", tests, setup, teardown);

@@ -225,7 +225,8 @@ test_newsletter_events_per_district(void **state)
 	struct tmplset *ts = tmplset_new(NULL, "de");
 	struct render *r = render_new(cfg, ts);
 	struct subscriber *nord = person("Anna", "de", "Nord"),
-	    *sued = person("Mehmet", "en", "Süd"), *none = person("", "de", NULL);
+	    *sued = person("Mehmet", "en", "Süd"), *none = person("", "de", NULL),
+	    *nord_en = person("Olena", "en", "Nord");
 	struct newsletter nl;
 	struct rendered m;
 	struct db *db;
@@ -286,6 +287,14 @@ test_newsletter_events_per_district(void **state)
 	assert_non_null(q = strstr(q, "Treffen Nord"));
 	assert_non_null(strstr(p, "Selbstfürsorge"));
 	assert_non_null(strstr(p, "Dienstag, 8. Dezember 2026, 18:00"));
+	/* the recurring event: its rule in words, then the next date */
+	assert_non_null(strstr(p, "  Wann:    jeden 2. Dienstag im Monat, "
+	    "18:00–20:00 Uhr\n           nächster Termin: Dienstag, "
+	    "8. Dezember 2026, 18:00–20:00 Uhr\n"));
+	assert_non_null(strstr(m.html.data, "<strong>jeden 2. Dienstag im "
+	    "Monat, 18:00–20:00 Uhr</strong><br>nächster Termin: Dienstag, "
+	    "8. Dezember 2026, 18:00–20:00 Uhr"));
+	assert_null(strstr(p, "Wiederkehrender Termin"));
 	assert_non_null(strstr(p, "Antragsfrist"));
 	assert_null(strstr(p, "Messe Süd"));
 	assert_null(strstr(p, "Entwurf"));
@@ -314,6 +323,16 @@ test_newsletter_events_per_district(void **state)
 	assert_null(strstr(p, "Selbstfürsorge"));
 	assert_non_null(strstr(p, "Thursday, 10 December 2026, 2:00"));
 	assert_non_null(strstr(p, "December 2026"));
+	rendered_free(&m);
+
+	/* Nord in English */
+	assert_int_equal(render_newsletter(r, &nl, nord_en, &m, &err), 0);
+	assert_non_null(strstr(m.text.data, "  When:    every second Tuesday "
+	    "of the month, 6:00–8:00 pm\n           next date: Tuesday, "
+	    "8 December 2026, 6:00–8:00 pm\n"));
+	assert_non_null(strstr(m.html.data, "<strong>every second Tuesday of "
+	    "the month, 6:00–8:00 pm</strong><br>next date: Tuesday, "
+	    "8 December 2026"));
 	rendered_free(&m);
 
 	/* no districts: county-wide only, neutral salutation */
@@ -360,6 +379,7 @@ test_newsletter_events_per_district(void **state)
 	subscriber_free(nord);
 	subscriber_free(sued);
 	subscriber_free(none);
+	subscriber_free(nord_en);
 	config_free(cfg);
 }
 
@@ -375,6 +395,17 @@ test_event_mails(void **state)
 	char *err = NULL;
 	static const char *const names[] = { "invitation", "update",
 		"cancellation", "reminder" };
+	static const struct {
+		const char *now, *date;
+	} next[] = {
+		{ "2026-11-20 12:00", "Donnerstag, 3. Dezember 2026" },
+		{ "2026-12-10 12:00", "Donnerstag, 10. Dezember 2026" },
+		{ "2026-12-10 19:59", "Donnerstag, 10. Dezember 2026" },
+		{ "2026-12-10 20:00", "Dienstag, 15. Dezember 2026" },
+		/* the series is over: its first date */
+		{ "2027-01-15 12:00", "Donnerstag, 3. Dezember 2026" },
+	};
+	char want[200];
 	size_t i;
 
 	(void)state;
@@ -399,7 +430,8 @@ test_event_mails(void **state)
 	old.location = "Raum B";
 	for (i = 0; i < 4; i++) {
 		assert_int_equal(render_event_mail(r, names[i], &ev,
-		    i == 1 ? &old : NULL, 86400, s, &m, &err), 0);
+		    i == 1 ? &old : NULL, 86400, ev.start_utc - 86400, s, &m,
+		    &err), 0);
 		assert_non_null(strstr(m.text.data, "Donnerstag, 3. Dezember "
 		    "2026, 18:00–20:00 Uhr"));
 		assert_null(strstr(m.html.data, "<script>"));
@@ -417,6 +449,53 @@ test_event_mails(void **state)
 			assert_non_null(strstr(m.subject, "morgen"));
 		rendered_free(&m);
 	}
+
+	/* a recurring event says its rule and the occurrence that is next
+	 * when the mail is sent: Thu 3, Tue 8, Thu 10, ... Tue 29 December */
+	ev.rrule = "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=8";
+	for (i = 0; i < sizeof(next) / sizeof(next[0]); i++) {
+		time_t now;
+
+		assert_int_equal(ical_local_to_utc("Europe/Berlin",
+		    next[i].now, &now), 0);
+		assert_int_equal(render_event_mail(r, "update", &ev, &ev, 0,
+		    now, s, &m, &err), 0);
+		assert_non_null(strstr(m.text.data, "Wann:    jeden Dienstag "
+		    "und Donnerstag, 18:00–20:00 Uhr, achtmal\n"));
+		assert_non_null(strstr(m.html.data, "<strong>jeden Dienstag "
+		    "und Donnerstag, 18:00–20:00 Uhr, achtmal</strong>"));
+		snprintf(want, sizeof(want), "\n           nächster Termin: "
+		    "%s, 18:00–20:00 Uhr\n", next[i].date);
+		if (strstr(m.text.data, want) == NULL)
+			fail_msg("sent %s: no \"%s\" in\n%s", next[i].now, want,
+			    m.text.data);
+		rendered_free(&m);
+	}
+	/* an update of the rule says both in words, or as written when no
+	 * sentence says them */
+	old.rrule = "FREQ=MONTHLY;BYDAY=2TU";
+	ev.rrule = "FREQ=MONTHLY;BYDAY=-1TU";
+	assert_int_equal(render_event_mail(r, "update", &ev, &old, 0, 0, s,
+	    &m, &err), 0);
+	assert_non_null(strstr(m.text.data, "Wiederholung\n  bisher:  jeden "
+	    "2. Dienstag im Monat, 18:00–20:00 Uhr\n  neu:     jeden letzten "
+	    "Dienstag im Monat, 18:00–20:00 Uhr\n"));
+	assert_null(strstr(m.text.data, "FREQ="));
+	rendered_free(&m);
+	old.rrule = "FREQ=DAILY;BYHOUR=9,17";
+	assert_int_equal(render_event_mail(r, "update", &ev, &old, 0, 0, s,
+	    &m, &err), 0);
+	assert_non_null(strstr(m.text.data, "  bisher:  FREQ=DAILY;BYHOUR=9,17"
+	    "\n  neu:     jeden letzten Dienstag"));
+	rendered_free(&m);
+
+	/* a rule without a sentence: the generic text */
+	ev.rrule = "FREQ=DAILY;BYHOUR=9,17";
+	assert_int_equal(render_event_mail(r, "invitation", &ev, NULL, 0, 0,
+	    s, &m, &err), 0);
+	assert_non_null(strstr(m.text.data, "Wann:    Wiederkehrender "
+	    "Termin\n           nächster Termin: "));
+	rendered_free(&m);
 	render_free(r);
 	tmplset_free(ts);
 	subscriber_free(s);
@@ -475,7 +554,7 @@ test_area_name(void **state)
 		for (i = 0; i < 5; i++) {
 			if (i < 4)
 				assert_int_equal(render_event_mail(r, names[i], &ev,
-				    &ev, 86400, who[k], &m, &err), 0);
+				    &ev, 86400, 0, who[k], &m, &err), 0);
 			else
 				assert_int_equal(render_newsletter(r, &nl, who[k],
 				    &m, &err), 0);

@@ -104,13 +104,15 @@ test_classification(void **state)
 	    "452 Temporary failure (scripted)");
 	expect(&m[1], SMTP_PERMFAIL, 550, SMTP_STAGE_RCPT);
 	expect(&m[2], SMTP_TEMPFAIL, 451, SMTP_STAGE_BODY);
-	expect(&m[3], SMTP_PERMFAIL, 554, SMTP_STAGE_BODY);
-	expect(&m[4], SMTP_PERMFAIL, 550, SMTP_STAGE_MAIL);
+	/* content refused: not the recipient's bounce */
+	expect(&m[3], SMTP_REJECTED, 554, SMTP_STAGE_BODY);
+	/* our sender refused: about us, every message would fail */
+	expect(&m[4], SMTP_BLOCKED, 550, SMTP_STAGE_MAIL);
 	expect(&m[5], SMTP_TEMPFAIL, 451, SMTP_STAGE_MAIL);
 	expect(&m[6], SMTP_SENT, 250, SMTP_STAGE_BODY);
 	/* Addresses that would inject commands never reach the server. */
 	expect(&m[7], SMTP_PERMFAIL, 0, SMTP_STAGE_RCPT);
-	expect(&m[8], SMTP_PERMFAIL, 0, SMTP_STAGE_MAIL);
+	expect(&m[8], SMTP_BLOCKED, 0, SMTP_STAGE_MAIL);
 	assert_int_equal(stored(&plain, "rcpt-452@example.net", NULL), 0);
 	assert_int_equal(stored(&plain, "data-451@example.net", NULL), 0);
 	assert_int_equal(stored(&plain, "data-554@example.net", NULL), 0);
@@ -338,7 +340,7 @@ test_failed_connection_never_reused(void **state)
 	assert_true(m[1].at < 2.8);
 	assert_int_equal(stored(&sv, "innocent@example.net", NULL), 1);
 	/* A refusal read in full closes the connection too. */
-	expect(&m[2], SMTP_PERMFAIL, 554, SMTP_STAGE_BODY);
+	expect(&m[2], SMTP_REJECTED, 554, SMTP_STAGE_BODY);
 	expect(&m[3], SMTP_SENT, 250, SMTP_STAGE_BODY);
 	assert_int_equal(m[3].r.new_connection, 1);
 	/* A success keeps it. */
@@ -713,18 +715,20 @@ static int next_during_done;
 static void
 hook_next_during_done(struct queue *q, struct tmsg *t)
 {
-	/* While the caller is still busy with the result of the second
-	 * message, the connection goes on with the third, queued. */
+	/* While the caller is still busy recording the result of the
+	 * second message, the connection must not send the third: after a
+	 * crash now, two messages would be sent again, not one. */
 	if (t == &q->m[1])
-		next_during_done = wait_stored(&plain, q->m[2].rcpt, 1, 3000);
+		next_during_done = wait_stored(&plain, q->m[2].rcpt, 1, 300);
 }
 
 /*
- * A connection starts its next message as soon as it is done with one,
- * without waiting for the caller to take the result and hand it another.
+ * A connection starts its next message only once the caller has taken
+ * (and recorded) the result of its last one: at most one message per
+ * connection is ever unrecorded, whatever holds the caller up.
  */
 static void
-test_next_message_while_caller_busy(void **state)
+test_no_next_message_before_recorded(void **state)
 {
 	struct tmsg m[] = {
 		T("a@example.org", "busy0@example.net", MSG "0\r\n"),
@@ -741,7 +745,7 @@ test_next_message_while_caller_busy(void **state)
 	    SMTP_RUN_DONE);
 	for (i = 0; i < 4; i++)
 		expect(&m[i], SMTP_SENT, 250, SMTP_STAGE_BODY);
-	assert_true(next_during_done);
+	assert_false(next_during_done);
 	/* One connection for all: the queue changes nothing on the wire. */
 	assert_int_equal(m[2].r.new_connection, 0);
 	assert_int_equal(m[3].r.new_connection, 0);
@@ -855,6 +859,74 @@ test_options_checked(void **state)
 
 /* ---- VERP ---- */
 
+/* Whose fault a refusal is: by phase and enhanced status code. */
+static void
+test_classify_table(void **state)
+{
+	static const struct {
+		enum smtp_stage stage;
+		int code;
+		const char *reply;
+		enum smtp_status want;
+	} t[] = {
+		{ SMTP_STAGE_RCPT, 450, "450 4.2.0 busy", SMTP_TEMPFAIL },
+		{ SMTP_STAGE_BODY, 0, NULL, SMTP_TEMPFAIL },
+		/* the recipient's mailbox */
+		{ SMTP_STAGE_RCPT, 550, "550 5.1.1 <a@b>: Recipient address "
+		    "rejected: User unknown", SMTP_PERMFAIL },
+		{ SMTP_STAGE_RCPT, 550, "550-5.1.1 The email account does not "
+		    "exist. 550 5.1.1 https://support.example", SMTP_PERMFAIL },
+		{ SMTP_STAGE_RCPT, 552, "552 5.2.2 Mailbox full",
+		    SMTP_PERMFAIL },
+		{ SMTP_STAGE_RCPT, 550, "550 5.2.1 Mailbox disabled",
+		    SMTP_PERMFAIL },
+		{ SMTP_STAGE_RCPT, 550, "550 Requested action not taken",
+		    SMTP_PERMFAIL },
+		{ SMTP_STAGE_RCPT, 553, "553 mailbox name not allowed",
+		    SMTP_PERMFAIL },
+		/* about us: sender, relaying, policy, login */
+		{ SMTP_STAGE_MAIL, 553, "553 5.7.1 <n@x>: Sender address "
+		    "rejected: not owned by user", SMTP_BLOCKED },
+		{ SMTP_STAGE_MAIL, 550, "550 5.1.1 unknown", SMTP_BLOCKED },
+		{ SMTP_STAGE_RCPT, 554, "554 5.7.1 <a@b>: Relay access denied",
+		    SMTP_BLOCKED },
+		{ SMTP_STAGE_RCPT, 554, "554 Relay access denied",
+		    SMTP_BLOCKED },
+		{ SMTP_STAGE_RCPT, 550, "550 5.1.8 Sender domain does not "
+		    "exist", SMTP_BLOCKED },
+		{ SMTP_STAGE_AUTH, 535, "535 5.7.8 Authentication failed",
+		    SMTP_BLOCKED },
+		{ SMTP_STAGE_CONNECT, 554, "554 No SMTP service here",
+		    SMTP_BLOCKED },
+		{ SMTP_STAGE_BODY, 550, "550 5.7.1 Message rejected as spam",
+		    SMTP_BLOCKED },
+		/* this message, not the person */
+		{ SMTP_STAGE_BODY, 554, "554 5.6.0 Content rejected",
+		    SMTP_REJECTED },
+		{ SMTP_STAGE_BODY, 552, "552 5.3.4 Message too big",
+		    SMTP_REJECTED },
+		{ SMTP_STAGE_DATA, 554, "554 5.5.1 No valid recipients",
+		    SMTP_REJECTED },
+		{ SMTP_STAGE_RCPT, 554, "554 Transaction failed",
+		    SMTP_REJECTED },
+		{ SMTP_STAGE_RCPT, 550, "550 5.4.1 Recipient address rejected: "
+		    "Access denied", SMTP_REJECTED },
+		/* not an enhanced code */
+		{ SMTP_STAGE_RCPT, 550, "550 5.1 nope", SMTP_PERMFAIL },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (smtp_classify(t[i].stage, t[i].code, t[i].reply) !=
+		    t[i].want)
+			fail_msg("%zu: %s at %s: got %d, want %d", i,
+			    t[i].reply ? t[i].reply : "(none)",
+			    smtp_stage_name(t[i].stage),
+			    smtp_classify(t[i].stage, t[i].code, t[i].reply),
+			    t[i].want);
+}
+
 static void
 test_verp(void **state)
 {
@@ -929,12 +1001,13 @@ main(void)
 		cmocka_unit_test(test_stop_finishes_in_flight),
 		cmocka_unit_test(test_stop_from_signal),
 		cmocka_unit_test(test_stop_leaves_queued_behind_failure),
-		cmocka_unit_test(test_next_message_while_caller_busy),
+		cmocka_unit_test(test_no_next_message_before_recorded),
 		cmocka_unit_test(test_queued_behind_refused_connection),
 		cmocka_unit_test(test_options_checked),
 	};
 	const struct CMUnitTest local_tests[] = {
 		cmocka_unit_test(test_verp),
+		cmocka_unit_test(test_classify_table),
 	};
 	int fails = 0;
 

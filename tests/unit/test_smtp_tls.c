@@ -43,7 +43,7 @@ test_starttls_verified_and_reused(void **state)
 
 static void
 tls_refused(const char *host, const char *cafile, const char *password,
-    int code, enum smtp_stage stage)
+    enum smtp_status st, int code, enum smtp_stage stage)
 {
 	struct tmsg m[] = { T("a@example.org", "never@example.net", MSG "n\r\n") };
 	struct smtp_opts o = opts_for(&tls, host);
@@ -53,7 +53,7 @@ tls_refused(const char *host, const char *cafile, const char *password,
 	o.username = "user";
 	o.password = password;
 	send_all(&o, m, 1);
-	expect(&m[0], SMTP_TEMPFAIL, code, stage);
+	expect(&m[0], st, code, stage);
 	assert_int_equal(stored(&tls, "never@example.net", NULL), 0);
 }
 
@@ -67,17 +67,22 @@ test_tls_refusals(void **state)
 
 	(void)state;
 	/* The certificate names localhost, not 127.0.0.1. */
-	tls_refused("127.0.0.1", ca, "s3cret", 0, SMTP_STAGE_CONNECT);
+	tls_refused("127.0.0.1", ca, "s3cret", SMTP_TEMPFAIL, 0,
+	    SMTP_STAGE_CONNECT);
 	/* Unknown CA: system store only, or some other private CA. */
-	tls_refused("localhost", NULL, "s3cret", 0, SMTP_STAGE_CONNECT);
-	tls_refused("localhost", other, "s3cret", 0, SMTP_STAGE_CONNECT);
-	/* Verified, but the password is wrong. */
-	tls_refused("localhost", ca, "wrong", 535, SMTP_STAGE_AUTH);
+	tls_refused("localhost", NULL, "s3cret", SMTP_TEMPFAIL, 0,
+	    SMTP_STAGE_CONNECT);
+	tls_refused("localhost", other, "s3cret", SMTP_TEMPFAIL, 0,
+	    SMTP_STAGE_CONNECT);
+	/* Verified, but the password is wrong: about us, not the
+	 * recipient (the caller blocks the mailing until it is fixed). */
+	tls_refused("localhost", ca, "wrong", SMTP_BLOCKED, 535,
+	    SMTP_STAGE_AUTH);
 	/* tls=none against a server that insists on STARTTLS: refused by
-	 * the server (530 at MAIL), still only a temporary failure. */
+	 * the server (530 at MAIL): about us too. */
 	o = opts_for(&tls, "localhost");
 	send_all(&o, m, 1);
-	expect(&m[0], SMTP_TEMPFAIL, 530, SMTP_STAGE_MAIL);
+	expect(&m[0], SMTP_BLOCKED, 530, SMTP_STAGE_MAIL);
 	free(ca);
 	free(other);
 }

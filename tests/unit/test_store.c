@@ -402,7 +402,7 @@ test_events_sequence_and_zones(void **state)
 	assert_int_equal(event_get(db, id, &ev), 0);
 	assert_int_equal(ev->sequence, 0);
 	event_free(ev);
-	/* new start: SEQUENCE + 1, length of one hour by default */
+	/* new start: SEQUENCE + 1, the length (2 h 30) is kept */
 	f.title = NULL;
 	f.start = "2027-03-28 10:00"; /* the spring DST day */
 	assert_int_equal(event_update(db, id, &f, &changed, &err), 0);
@@ -410,7 +410,8 @@ test_events_sequence_and_zones(void **state)
 	assert_int_equal(event_get(db, id, &ev), 0);
 	assert_int_equal(ev->sequence, 1);
 	assert_int_equal(ev->start_utc, 1806220800); /* 08:00Z (CEST) */
-	assert_string_equal(ev->end_local, "2027-03-28 11:00");
+	assert_string_equal(ev->end_local, "2027-03-28 12:30");
+	assert_int_equal(ev->end_utc - ev->start_utc, 9000);
 	event_free(ev);
 	/* the same value again: nothing changes */
 	assert_int_equal(event_update(db, id, &f, &changed, &err), 0);
@@ -424,6 +425,89 @@ test_events_sequence_and_zones(void **state)
 	f.start = "2027-04-01 10:00";
 	assert_int_equal(event_update(db, id, &f, &changed, &err), -1);
 	free(err);
+	db_close(db);
+}
+
+/* Moving an event keeps its length unless a new end is given. */
+static void
+test_event_move_keeps_length(void **state)
+{
+	struct db *db = fresh_db("move.db");
+	struct event_fields f;
+	struct event *ev;
+	int64_t timed, fair;
+	int changed;
+	char *err = NULL;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	f.all_day = -1;
+	f.capacity = -1;
+	f.kind = "network_meeting";
+	f.title = "Netzwerktreffen";
+	f.start = "2026-11-20 15:00";
+	f.end = "2026-11-20 18:00";
+	assert_int_equal(event_add(db, "Europe/Berlin", "example.org", &f,
+	    &timed, &err), 0);
+	f.kind = "volunteer_fair";
+	f.title = "Ehrenamtsmesse";
+	f.all_day = 1;
+	f.start = "2026-11-20"; /* Friday to Sunday: three days */
+	f.end = "2026-11-22";
+	assert_int_equal(event_add(db, "Europe/Berlin", "example.org", &f,
+	    &fair, &err), 0);
+
+	memset(&f, 0, sizeof(f));
+	f.all_day = -1;
+	f.capacity = -1;
+	/* 15:00-18:00 moved to 14:00 the next day: 14:00-17:00 */
+	f.start = "2026-11-21 14:00";
+	assert_int_equal(event_update(db, timed, &f, &changed, &err), 0);
+	assert_true(changed & EVENT_CHANGED_TIME);
+	assert_int_equal(event_get(db, timed, &ev), 0);
+	assert_string_equal(ev->end_local, "2026-11-21 17:00");
+	assert_int_equal(ev->end_utc - ev->start_utc, 3 * 3600);
+	event_free(ev);
+	/* across the spring DST change: still 15:00-18:00 on the wall clock */
+	f.start = "2027-03-28 01:00";
+	assert_int_equal(event_update(db, timed, &f, &changed, &err), 0);
+	assert_int_equal(event_get(db, timed, &ev), 0);
+	assert_string_equal(ev->end_local, "2027-03-28 04:00");
+	event_free(ev);
+	/* an explicit end still wins, and an end before the start fails */
+	f.start = "2026-12-01 10:00";
+	f.end = "2026-12-01 11:30";
+	assert_int_equal(event_update(db, timed, &f, &changed, &err), 0);
+	assert_int_equal(event_get(db, timed, &ev), 0);
+	assert_string_equal(ev->end_local, "2026-12-01 11:30");
+	event_free(ev);
+	f.end = "2026-12-01 09:00";
+	assert_int_equal(event_update(db, timed, &f, &changed, &err), -1);
+	assert_non_null(strstr(err, "must come after"));
+	free(err);
+	err = NULL;
+
+	/* the three-day fair moved by a week stays three days, over a
+	 * month end */
+	f.start = "2026-11-27";
+	f.end = NULL;
+	assert_int_equal(event_update(db, fair, &f, &changed, &err), 0);
+	assert_int_equal(event_get(db, fair, &ev), 0);
+	assert_string_equal(ev->start_local, "2026-11-27");
+	assert_string_equal(ev->end_local, "2026-11-29");
+	event_free(ev);
+	f.start = "2026-12-30";
+	assert_int_equal(event_update(db, fair, &f, &changed, &err), 0);
+	assert_int_equal(event_get(db, fair, &ev), 0);
+	assert_string_equal(ev->end_local, "2027-01-01");
+	event_free(ev);
+	/* turned into a timed event without an end: one hour */
+	f.start = "2027-01-05 10:00";
+	f.all_day = 0;
+	assert_int_equal(event_update(db, fair, &f, &changed, &err), 0);
+	assert_int_equal(event_get(db, fair, &ev), 0);
+	assert_string_equal(ev->end_local, "2027-01-05 11:00");
+	event_free(ev);
 	db_close(db);
 }
 
@@ -511,6 +595,7 @@ main(void)
 		cmocka_unit_test(test_tombstone_salted),
 		cmocka_unit_test(test_language_codes),
 		cmocka_unit_test(test_events_sequence_and_zones),
+		cmocka_unit_test(test_event_move_keeps_length),
 		cmocka_unit_test(test_events_invalid_input),
 	};
 
