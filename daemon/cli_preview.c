@@ -12,6 +12,7 @@
 #include "event.h"
 #include "ical.h"
 #include "deliver.h"
+#include "district.h"
 #include "mailing.h"
 #include "newsletter.h"
 #include "render.h"
@@ -26,45 +27,77 @@ static const char usage[] =
     "       rundbrief preview confirm|welcome|unsubscribed [--subscriber EMAIL]\n"
     "                                    [--format text|html|eml]\n"
     "\n"
-    "Prints the mail as that subscriber would receive it (default: the first\n"
-    "active subscriber, or a made-up one). --format text (the default) prints\n"
-    "the subject and the plain-text part; html prints the HTML part; eml the\n"
-    "complete message with all headers and parts.\n";
+    "Prints the mail as that subscriber would receive it; without\n"
+    "--subscriber, as a made-up subscriber of the default language in every\n"
+    "district would (so a newsletter shows every event). --format text (the\n"
+    "default) prints the subject and the plain-text part; html prints the\n"
+    "HTML part; eml the complete message with all headers and parts. For a\n"
+    "newsletter, says on stderr which editorial it holds:\n"
+    "content/YYYY-MM.LANG.md in the subscriber's language, else\n"
+    "content/YYYY-MM.md.\n";
 
-/* A stand-in when the database has nobody to preview for. */
+static void
+add_district(void *arg, int64_t id, const char *name, long subscribers,
+    long events)
+{
+	struct subscriber *s = arg;
+
+	(void)id;
+	(void)subscribers;
+	(void)events;
+	s->districts = xrealloc(s->districts, (s->ndistricts + 1) *
+	    sizeof(char *));
+	s->districts[s->ndistricts++] = xstrdup(name);
+}
+
+/*
+ * A made-up subscriber of the default language in every district, who
+ * sees every event a newsletter may hold; says so on stderr. NULL on a
+ * database error.
+ */
 static struct subscriber *
-sample_person(const struct config *cfg)
+sample_person(struct cli *c)
 {
 	struct subscriber *s = xcalloc(1, sizeof(*s));
 
 	s->email = xstrdup("max.mustermann@example.org");
 	s->name = xstrdup("Max Mustermann");
-	s->language = xstrdup(cfg->language);
+	s->language = xstrdup(c->cfg->language);
 	s->status = xstrdup("active");
 	s->token = xstrdup("0123456789abcdef0123456789abcdef");
+	if (district_list(c->db, add_district, s) < 0) {
+		cli_err("reading districts: %s", db_errmsg(c->db));
+		subscriber_free(s);
+		return NULL;
+	}
+	cli_err("for a made-up subscriber (%s <%s>, language %s, all %zu "
+	    "district%s); --subscriber EMAIL shows a real one", s->name,
+	    s->email, s->language, s->ndistricts, s->ndistricts == 1 ? "" :
+	    "s");
 	return s;
 }
 
-static int
-first_active(void *arg, const struct subscriber *s)
+/* Says on stderr which editorial the newsletter for s holds, and which
+ * file would have been used first. */
+static void
+editorial_note(const struct config *cfg, const struct newsletter *nl,
+    const struct subscriber *s)
 {
-	struct subscriber **out = arg;
-	size_t i;
+	const struct editorial *e = newsletter_editorial(nl, s->language);
+	char *own = NULL;
 
-	*out = xcalloc(1, sizeof(**out));
-	**out = *s;
-	(*out)->email = xstrdup(s->email);
-	(*out)->name = xstrdup(s->name);
-	(*out)->language = xstrdup(s->language);
-	(*out)->status = xstrdup(s->status);
-	(*out)->consent_source = NULL;
-	(*out)->token = xstrdup(s->token);
-	(*out)->districts = xcalloc(s->ndistricts + 1, sizeof(char *));
-	for (i = 0; i < s->ndistricts; i++)
-		(*out)->districts[i] = xstrdup(s->districts[i]);
-	(*out)->topics = NULL;
-	(*out)->ntopics = 0;
-	return 1;
+	if (strcmp(s->language, cfg->language) != 0 &&
+	    (e == NULL || strcmp(e->lang, s->language) != 0))
+		own = xasprintf("%s/%04d-%02d.%s.md", cfg->content, nl->year,
+		    nl->month, s->language);
+	if (e == NULL)
+		cli_err("editorial: none (no %s%s%s)", own ? own : "",
+		    own ? " and no " : "", nl->editorial_file);
+	else if (own != NULL)
+		cli_err("editorial: %s (no %s)", e->file, own);
+	else
+		cli_err("editorial: %s", e->file);
+	free(own);
 }
 
 static int
@@ -151,9 +184,8 @@ cli_preview(struct cli *c, int argc, char **argv)
 			cli_err("no subscriber %s", email);
 			return EX_NOUSER;
 		}
-	} else if (subscriber_each(c->db, "active", NULL, first_active, &s) < 0 ||
-	    s == NULL)
-		s = sample_person(c->cfg);
+	} else if ((s = sample_person(c)) == NULL)
+		return EX_TEMPFAIL;
 	if (strcmp(what, "newsletter") == 0) {
 		struct tm tm;
 
@@ -177,6 +209,8 @@ cli_preview(struct cli *c, int argc, char **argv)
 		rc = EX_DATAERR;
 		goto out;
 	}
+	if (mailing_content(m) != NULL)
+		editorial_note(c->cfg, mailing_content(m), s);
 	if (format == FMT_EML) {
 		struct buf eml;
 

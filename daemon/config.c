@@ -6,9 +6,7 @@
  * handler runs, the counter holds the line of the key being handled
  * (multi-line values are switched off).
  */
-#include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +17,7 @@
 #include <ini.h>
 
 #include "config.h"
+#include "configpriv.h"
 #include "ical.h"
 #include "log.h"
 #include "util.h"
@@ -38,7 +37,7 @@ struct parse {
 
 enum kind { K_STR, K_EMAIL, K_FROM, K_URL_SMTP, K_URL_IMAP, K_URL_WEB, K_TZ,
 	K_LANG, K_INT, K_RATE, K_LONG, K_DURATION, K_BOOL, K_TLS, K_RRULE,
-	K_OFFSETS, K_PATH, K_SECRET, K_DOMAIN };
+	K_OFFSETS, K_PATH, K_SECRET, K_DOMAIN, K_WORDS, K_ORDER };
 
 struct key {
 	const char *section;
@@ -60,6 +59,7 @@ static const struct key keys[] = {
 	{ "general", "content", K_PATH, F(content), 0, 0 },
 	{ "general", "base_url", K_URL_WEB, F(base_url), 0, 0 },
 	{ "general", "message_id_domain", K_DOMAIN, F(message_id_domain), 0, 0 },
+	{ "general", "area_name", K_WORDS, F(area_name), 0, 0 },
 	{ "smtp", "url", K_URL_SMTP, F(smtp_url), 0, 0 },
 	{ "smtp", "maildir", K_PATH, F(maildir), 0, 0 },
 	{ "smtp", "username", K_STR, F(smtp_username), 0, 0 },
@@ -82,6 +82,7 @@ static const struct key keys[] = {
 	{ "newsletter", "review_lead", K_DURATION, F(review_lead), 0, 30 * 86400L },
 	{ "newsletter", "list_id", K_DOMAIN, F(list_id), 0, 0 },
 	{ "newsletter", "require_editorial", K_BOOL, F(require_editorial), 0, 0 },
+	{ "newsletter", "order", K_ORDER, F(order), 0, 0 },
 	{ "reminders", "offsets", K_OFFSETS, 0, 60, 366 * 86400L },
 	{ "reminders", "alarm", K_DURATION, F(alarm), 0, 30 * 86400L },
 	{ "imap", "url", K_URL_IMAP, F(imap_url), 0, 0 },
@@ -123,180 +124,6 @@ perr(struct parse *p, const char *section, const char *name,
 	free(sec);
 	free(key);
 	p->nerrors++;
-}
-
-int
-config_parse_duration(const char *s, long *seconds)
-{
-	long total = 0, n, mult;
-	const char *q = s;
-	char *end;
-	int parts = 0;
-
-	while (isspace((unsigned char)*q))
-		q++;
-	if (*q == '\0')
-		return -1;
-	while (*q != '\0') {
-		if (!isdigit((unsigned char)*q))
-			return -1;
-		errno = 0;
-		n = strtol(q, &end, 10);
-		if (errno != 0 || n < 0)
-			return -1;
-		switch (*end) {
-		case 's': mult = 1; end++; break;
-		case 'm': mult = 60; end++; break;
-		case 'h': mult = 3600; end++; break;
-		case 'd': mult = 86400; end++; break;
-		case 'w': mult = 7 * 86400; end++; break;
-		case '\0': case ' ':
-			if (parts > 0)
-				return -1; /* "1h 30" is ambiguous */
-			mult = 1;
-			break;
-		default:
-			return -1;
-		}
-		if (n > LONG_MAX / mult || total > LONG_MAX - n * mult)
-			return -1;
-		total += n * mult;
-		parts++;
-		while (*end == ' ')
-			end++;
-		q = end;
-	}
-	*seconds = total;
-	return 0;
-}
-
-int
-config_valid_email(const char *s)
-{
-	const char *at = strrchr(s, '@'), *p;
-	size_t local, dlen;
-	int dot = 0;
-
-	if (at == NULL)
-		return 0;
-	local = (size_t)(at - s);
-	dlen = strlen(at + 1);
-	if (local == 0 || local > 64 || dlen == 0 || dlen > 253)
-		return 0;
-	for (p = s; p < at; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c <= ' ' || c >= 0x7f || strchr("()<>[]:;@\\,\"", c))
-			return 0;
-	}
-	if (s[0] == '.' || at[-1] == '.' || strstr(s, "..") != NULL)
-		return 0;
-	for (p = at + 1; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c == '.') {
-			if (p == at + 1 || p[1] == '\0' || p[1] == '.')
-				return 0;
-			dot = 1;
-		} else if (!isalnum(c) && c != '-')
-			return 0;
-	}
-	return dot;
-}
-
-static int
-valid_domain(const char *s)
-{
-	char *tmp = xasprintf("x@%s", s);
-	int ok = config_valid_email(tmp);
-
-	free(tmp);
-	return ok;
-}
-
-/* "Name <addr>" or "addr". */
-static int
-valid_from(const char *s)
-{
-	const char *lt = strrchr(s, '<');
-	char *addr;
-	int ok;
-	size_t n;
-
-	if (strpbrk(s, "\r\n") != NULL)
-		return 0;
-	if (lt == NULL)
-		return config_valid_email(s);
-	n = strlen(lt);
-	if (n < 3 || lt[n - 1] != '>')
-		return 0;
-	addr = xstrndup(lt + 1, n - 2);
-	ok = config_valid_email(addr);
-	free(addr);
-	return ok;
-}
-
-/* scheme://host[:port][/path], host non-empty, port 1..65535. */
-static int
-valid_url(const char *s, const char *const *schemes, char *why, size_t whylen)
-{
-	const char *const *sc;
-	const char *host = NULL, *p, *hend;
-	size_t n;
-
-	for (sc = schemes; *sc != NULL; sc++) {
-		n = strlen(*sc);
-		if (strncasecmp(s, *sc, n) == 0 && strncmp(s + n, "://", 3) == 0) {
-			host = s + n + 3;
-			break;
-		}
-	}
-	if (host == NULL) {
-		snprintf(why, whylen, "unsupported URL scheme (use %s://…%s%s%s)",
-		    schemes[0], schemes[1] ? " or " : "",
-		    schemes[1] ? schemes[1] : "", schemes[1] ? "://…" : "");
-		return 0;
-	}
-	for (p = s; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
-			snprintf(why, whylen, "URL contains white space or "
-			    "control characters");
-			return 0;
-		}
-	hend = host + strcspn(host, ":/?#");
-	if (hend == host) {
-		snprintf(why, whylen, "URL has no host name");
-		return 0;
-	}
-	if (*hend == ':') {
-		char *end;
-		long port = strtol(hend + 1, &end, 10);
-		if (end == hend + 1 || port < 1 || port > 65535 ||
-		    (*end != '\0' && *end != '/')) {
-			snprintf(why, whylen, "port must be 1..65535");
-			return 0;
-		}
-	}
-	return 1;
-}
-
-static int
-valid_lang(const char *s)
-{
-	return strlen(s) == 2 && islower((unsigned char)s[0]) &&
-	    islower((unsigned char)s[1]);
-}
-
-static int
-parse_bool(const char *v, int *out)
-{
-	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") ||
-	    !strcasecmp(v, "on") || !strcmp(v, "1"))
-		*out = 1;
-	else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") ||
-	    !strcasecmp(v, "off") || !strcmp(v, "0"))
-		*out = 0;
-	else
-		return -1;
-	return 0;
 }
 
 static int
@@ -346,6 +173,57 @@ set_offsets(struct parse *p, const struct key *k, const char *v)
 	cfg->n_reminder_offsets = n;
 }
 
+/* "key.LANG = text" (lang "" for plain "key"); empty text: the default. */
+static void
+set_word(struct parse *p, const struct key *k, const char *name,
+    const char *lang, const char *v)
+{
+	struct config_words *ws = FIELD(p->cfg, k->off, struct config_words);
+	size_t i;
+
+	if (*lang != '\0' && !config_valid_lang(lang)) {
+		perr(p, k->section, name, "\"%s\" is not a two-letter ISO 639-1 "
+		    "language code (write e.g. %s.en)", lang, k->name);
+		return;
+	}
+	if (!utf8_valid(v, strlen(v))) {
+		perr(p, k->section, name, "not valid UTF-8");
+		return;
+	}
+	for (i = 0; i < ws->n && strcmp(ws->w[i].lang, lang) != 0; i++)
+		;
+	if (i == ws->n) {
+		if (*v == '\0')
+			return;
+		ws->w = xrealloc(ws->w, (ws->n + 1) * sizeof(*ws->w));
+		snprintf(ws->w[ws->n].lang, sizeof(ws->w[ws->n].lang), "%s",
+		    lang);
+		ws->w[ws->n++].text = NULL;
+	}
+	free(ws->w[i].text);
+	if (*v != '\0') {
+		ws->w[i].text = xstrdup(v);
+		return;
+	}
+	ws->w[i] = ws->w[--ws->n];
+}
+
+const char *
+config_word(const struct config *cfg, const struct config_words *ws,
+    const char *lang)
+{
+	const char *dflt = NULL;
+	size_t i;
+
+	for (i = 0; i < ws->n; i++) {
+		if (strcmp(ws->w[i].lang, lang) == 0)
+			return ws->w[i].text;
+		if (ws->w[i].lang[0] == '\0' && strcmp(lang, cfg->language) == 0)
+			dflt = ws->w[i].text;
+	}
+	return dflt;
+}
+
 static void
 set_value(struct parse *p, const struct key *k, const char *v)
 {
@@ -380,7 +258,7 @@ set_value(struct parse *p, const struct key *k, const char *v)
 		}
 		goto store;
 	case K_FROM:
-		if (!valid_from(v)) {
+		if (!config_valid_from(v)) {
 			perr(p, k->section, k->name, "\"%s\" is not an address "
 			    "(write addr@domain.org or \"Name <addr@domain.org>\")",
 			    v);
@@ -388,7 +266,7 @@ set_value(struct parse *p, const struct key *k, const char *v)
 		}
 		goto store;
 	case K_DOMAIN:
-		if (!valid_domain(v)) {
+		if (!config_valid_domain(v)) {
 			perr(p, k->section, k->name, "\"%s\" is not a domain "
 			    "name (write e.g. rundbrief.example.org)", v);
 			return;
@@ -399,7 +277,7 @@ set_value(struct parse *p, const struct key *k, const char *v)
 	case K_URL_WEB:
 		if (*v == '\0')
 			break; /* empty = not configured */
-		if (!valid_url(v, k->kind == K_URL_SMTP ? smtp_schemes :
+		if (!config_valid_url(v, k->kind == K_URL_SMTP ? smtp_schemes :
 		    k->kind == K_URL_IMAP ? imap_schemes : web_schemes,
 		    why, sizeof(why))) {
 			perr(p, k->section, k->name, "\"%s\": %s", v, why);
@@ -414,7 +292,7 @@ set_value(struct parse *p, const struct key *k, const char *v)
 		}
 		goto store;
 	case K_LANG:
-		if (!valid_lang(v)) {
+		if (!config_valid_lang(v)) {
 			perr(p, k->section, k->name, "\"%s\" is not a two-letter "
 			    "ISO 639-1 language code (e.g. de, en)", v);
 			return;
@@ -468,7 +346,7 @@ set_value(struct parse *p, const struct key *k, const char *v)
 		*FIELD(cfg, k->off, long) = l;
 		return;
 	case K_BOOL:
-		if (parse_bool(v, &b) < 0) {
+		if (config_parse_bool(v, &b) < 0) {
 			perr(p, k->section, k->name, "\"%s\" must be yes or no",
 			    v);
 			return;
@@ -484,9 +362,20 @@ set_value(struct parse *p, const struct key *k, const char *v)
 			perr(p, k->section, k->name, "\"%s\" must be required "
 			    "or none", v);
 		return;
+	case K_ORDER:
+		if (strcmp(v, "date") == 0)
+			cfg->order = CONFIG_ORDER_DATE;
+		else if (strcmp(v, "kind") == 0)
+			cfg->order = CONFIG_ORDER_KIND;
+		else
+			perr(p, k->section, k->name, "\"%s\" must be date or "
+			    "kind", v);
+		return;
 	case K_OFFSETS:
 		set_offsets(p, k, v);
 		return;
+	case K_WORDS:
+		return; /* set_word(): the key names the language */
 	}
 	/* empty value: back to the default (NULL) */
 	free(*FIELD(cfg, k->off, char *));
@@ -504,14 +393,18 @@ handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *p = user;
 	const struct key *k;
+	const char *lang;
+	char *bare = NULL, seen[128];
 	size_t i, j, n;
-	char seen[128];
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		k = &keys[i];
+		n = strlen(k->name);
 		if (strcmp(k->section, section) != 0 ||
-		    strcmp(k->name, name) != 0)
+		    strncmp(k->name, name, n) != 0 ||
+		    (name[n] != '\0' && (name[n] != '.' || k->kind != K_WORDS)))
 			continue;
+		lang = name[n] == '.' ? name + n + 1 : "";
 		snprintf(seen, sizeof(seen), "%s.%s", section, name);
 		for (j = 0; j < p->nseen; j++)
 			if (strcmp(p->seen[j], seen) == 0) {
@@ -521,15 +414,16 @@ handler(void *user, const char *section, const char *name, const char *value)
 		if (p->nseen < sizeof(p->seen) / sizeof(p->seen[0]))
 			p->seen[p->nseen++] = xstrdup(seen);
 		n = strlen(value);
+		/* organisation = "Landkreis Beispiel": quotes are not part of
+		 * the value */
 		if (n >= 2 && ((value[0] == '"' && value[n - 1] == '"') ||
-		    (value[0] == '\'' && value[n - 1] == '\''))) {
-			/* organisation = "Landkreis Beispiel": quotes are
-			 * not part of the value */
-			char *bare = xstrndup(value + 1, n - 2);
-			set_value(p, k, bare);
-			free(bare);
-		} else
+		    (value[0] == '\'' && value[n - 1] == '\'')))
+			value = bare = xstrndup(value + 1, n - 2);
+		if (k->kind == K_WORDS)
+			set_word(p, k, name, lang, value);
+		else
 			set_value(p, k, value);
+		free(bare);
 		return 1;
 	}
 	if (*section == '\0')
@@ -621,6 +515,7 @@ config_defaults(void)
 	cfg->horizon = 42 * 86400;
 	cfg->review_lead = 24 * 3600;
 	cfg->list_id = xstrdup("rundbrief.example.org");
+	cfg->order = CONFIG_ORDER_DATE;
 	cfg->reminder_offsets = xcalloc(2, sizeof(long));
 	cfg->reminder_offsets[0] = 7 * 86400;
 	cfg->reminder_offsets[1] = 86400;
@@ -806,6 +701,16 @@ config_free(struct config *cfg)
 		case K_RRULE: case K_PATH: case K_SECRET: case K_DOMAIN:
 			free(*FIELD(cfg, keys[i].off, char *));
 			break;
+		case K_WORDS: {
+			struct config_words *ws = FIELD(cfg, keys[i].off,
+			    struct config_words);
+			size_t j;
+
+			for (j = 0; j < ws->n; j++)
+				free(ws->w[j].text);
+			free(ws->w);
+			break;
+		}
 		default:
 			break;
 		}

@@ -21,6 +21,26 @@ enum config_tls {
 	CONFIG_TLS_NONE
 };
 
+/* How the shipped newsletter templates list the events. */
+enum config_order {
+	CONFIG_ORDER_DATE = 0,  /* one list by date */
+	CONFIG_ORDER_KIND       /* grouped by kind, by date in each group */
+};
+
+/*
+ * A word the mails use, set per language: "key = …" for the default
+ * language ([general] language), "key.LANG = …" for another language.
+ */
+struct config_word {
+	char lang[3];          /* "" for the default language */
+	char *text;
+};
+
+struct config_words {
+	struct config_word *w;
+	size_t n;
+};
+
 struct config {
 	char *path; /* the file read, or NULL for embedded defaults */
 
@@ -35,6 +55,7 @@ struct config {
 	char *content;         /* editorial dir, default "content" */
 	char *base_url;        /* https://… or NULL */
 	char *message_id_domain; /* NULL: domain of smtp.from */
+	struct config_words area_name; /* the word for "everyone in the area" */
 
 	/* [smtp] */
 	char *smtp_url;        /* NULL: file transport */
@@ -61,6 +82,7 @@ struct config {
 	long review_lead;      /* seconds, default 24h */
 	char *list_id;         /* e.g. "rundbrief.example.org" */
 	int require_editorial; /* 0/1, default 0 */
+	enum config_order order; /* default date */
 
 	/* [reminders] */
 	long *reminder_offsets; /* seconds before start, descending */
@@ -90,6 +112,14 @@ int config_load(const char *explicit_path, struct config **out);
 struct config *config_defaults(void);
 
 void config_free(struct config *cfg);
+
+/*
+ * The text of a per-language word for language lang: "key.LANG", else
+ * "key" when lang is the default language, else NULL (then the caller's
+ * built-in word applies). Owned by cfg.
+ */
+const char *config_word(const struct config *cfg,
+    const struct config_words *words, const char *lang);
 
 /*
  * Parses a duration such as "90", "30s", "15m", "2h", "7d", "1w" into

@@ -192,6 +192,19 @@ static const char *const migrations[] = {
 	/* a failure that counted a bounce (undone if the failure turns out
 	 * to be the server's, not the recipient's) */
 	"ALTER TABLE outbox ADD COLUMN bounced INTEGER NOT NULL DEFAULT 0;",
+
+	/* 5: a newsletter's editorials, one per language (lang '' for
+	 * content/YYYY-MM.md); mailings made before keep their one editorial
+	 * in mailings.editorial, subject and preheader */
+	"CREATE TABLE mailing_editorials ("
+	"  mailing_id INTEGER NOT NULL REFERENCES mailings(id)"
+	"    ON DELETE CASCADE,"
+	"  lang TEXT NOT NULL,"
+	"  file TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  subject TEXT,"
+	"  preheader TEXT,"
+	"  PRIMARY KEY (mailing_id, lang)) WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -45,6 +45,12 @@ mailing_kind(const struct mailing *m)
 	return m->kind;
 }
 
+const struct newsletter *
+mailing_content(const struct mailing *m)
+{
+	return strcmp(m->kind, "newsletter") == 0 ? &m->nl : NULL;
+}
+
 void
 mailing_msg_free(struct mailing_msg *mm)
 {
@@ -87,6 +93,22 @@ save_event(struct db *db, int64_t mid, const char *role, int pos,
 	db_bind_text(st, 20, ev->district);
 	db_bind_text(st, 21, ev->status);
 	sqlite3_bind_int(st, 22, ev->sequence);
+	return db_exec_stmt(db, st, NULL);
+}
+
+static int
+save_editorial(struct db *db, int64_t mid, const struct editorial *e)
+{
+	sqlite3_stmt *st = db_stmt(db, "INSERT INTO mailing_editorials("
+	    "mailing_id, lang, file, body, subject, preheader)"
+	    " VALUES (?, ?, ?, ?, ?, ?)");
+
+	sqlite3_bind_int64(st, 1, mid);
+	db_bind_text(st, 2, e->lang);
+	db_bind_text(st, 3, e->file);
+	db_bind_text(st, 4, e->body);
+	db_bind_text(st, 5, e->subject);
+	db_bind_text(st, 6, e->preheader);
 	return db_exec_stmt(db, st, NULL);
 }
 
@@ -215,17 +237,19 @@ mailing_newsletter(const struct config *cfg, struct db *db, int year,
 	if (mid < 0)
 		goto fail;
 	st = db_stmt(db, "UPDATE mailings SET year = ?, month = ?, win_from = ?,"
-	    " win_to = ?, editorial = ?, subject = ?, preheader = ? WHERE id = ?");
+	    " win_to = ? WHERE id = ?");
 	sqlite3_bind_int(st, 1, year);
 	sqlite3_bind_int(st, 2, month);
 	sqlite3_bind_int64(st, 3, (int64_t)nl.from);
 	sqlite3_bind_int64(st, 4, (int64_t)nl.to);
-	db_bind_text(st, 5, nl.editorial);
-	db_bind_text(st, 6, nl.subject);
-	db_bind_text(st, 7, nl.preheader);
-	sqlite3_bind_int64(st, 8, mid);
+	sqlite3_bind_int64(st, 5, mid);
 	if (db_exec_stmt(db, st, errstr) < 0)
 		goto fail;
+	for (i = 0; i < nl.neditorials; i++)
+		if (save_editorial(db, mid, &nl.editorials[i]) < 0) {
+			*errstr = xstrdup(db_errmsg(db));
+			goto fail;
+		}
 	for (i = 0; i < nl.nevents; i++)
 		if (save_event(db, mid, "item", (int)i, &nl.events[i],
 		    nl.when[i]) < 0) {
@@ -353,9 +377,14 @@ mailing_load(const struct config *cfg, struct db *db, int64_t id,
 	m->nl.month = sqlite3_column_int(st, 2);
 	m->nl.from = (time_t)sqlite3_column_int64(st, 3);
 	m->nl.to = (time_t)sqlite3_column_int64(st, 4);
-	m->nl.editorial = db_col_strdup(st, 5);
-	m->nl.subject = db_col_strdup(st, 6);
-	m->nl.preheader = db_col_strdup(st, 7);
+	if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
+		/* made before mailing_editorials: its one editorial */
+		char *file = xasprintf("(mailing %lld) editorial",
+		    (long long)id);
+		newsletter_add_editorial(&m->nl, "", file, db_col_text(st, 5),
+		    db_col_text(st, 6), db_col_text(st, 7));
+		free(file);
+	}
 	m->nl.serial = (unsigned long)id;
 	m->lead = (long)sqlite3_column_int64(st, 8);
 	langs = db_col_text(st, 9);
@@ -397,6 +426,15 @@ mailing_load(const struct config *cfg, struct db *db, int64_t id,
 			m->nl.when[k] = occ;
 		}
 	}
+	sqlite3_reset(st);
+
+	st = db_stmt(db, "SELECT lang, file, body, subject, preheader FROM"
+	    " mailing_editorials WHERE mailing_id = ?");
+	sqlite3_bind_int64(st, 1, id);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		newsletter_add_editorial(&m->nl, db_col_text(st, 0),
+		    db_col_text(st, 1), db_col_text(st, 2), db_col_text(st, 3),
+		    db_col_text(st, 4));
 	sqlite3_reset(st);
 
 	st = db_stmt(db, "SELECT path, source FROM mailing_templates"

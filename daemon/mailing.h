@@ -17,6 +17,7 @@
 struct config;
 struct db;
 struct event;
+struct newsletter;
 struct subscriber;
 
 /*
@@ -61,6 +62,9 @@ int mailing_load(const struct config *cfg, struct db *db, int64_t id,
 void mailing_free(struct mailing *m);
 
 const char *mailing_kind(const struct mailing *m);
+
+/* A newsletter mailing's content (editorials, events), else NULL. */
+const struct newsletter *mailing_content(const struct mailing *m);
 
 /* What one recipient gets. calendar (invitations) is the iCalendar object
  * and calendar_method its METHOD, both NULL for other mails. */

@@ -1,4 +1,5 @@
 /* newsletter: loads a month's editorial and events. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,26 +79,59 @@ sort_events(struct newsletter *nl)
 		}
 }
 
+void
+newsletter_add_editorial(struct newsletter *nl, const char *lang,
+    const char *file, const char *body, const char *subject,
+    const char *preheader)
+{
+	struct editorial *e;
+	size_t i;
+
+	nl->editorials = xrealloc(nl->editorials, (nl->neditorials + 1) *
+	    sizeof(*nl->editorials));
+	for (i = nl->neditorials; i > 0 &&
+	    strcmp(nl->editorials[i - 1].lang, lang) > 0; i--)
+		nl->editorials[i] = nl->editorials[i - 1];
+	e = &nl->editorials[i];
+	snprintf(e->lang, sizeof(e->lang), "%s", lang);
+	e->file = xstrdup(file);
+	e->body = xstrdup(body);
+	e->subject = subject && *subject ? xstrdup(subject) : NULL;
+	e->preheader = preheader && *preheader ? xstrdup(preheader) : NULL;
+	nl->neditorials++;
+}
+
+const struct editorial *
+newsletter_editorial(const struct newsletter *nl, const char *lang)
+{
+	size_t i;
+
+	for (i = 0; i < nl->neditorials; i++)
+		if (strcmp(nl->editorials[i].lang, lang) == 0)
+			return &nl->editorials[i];
+	if (nl->neditorials > 0 && nl->editorials[0].lang[0] == '\0')
+		return &nl->editorials[0];
+	return NULL;
+}
+
+/* Reads the editorial at path for lang ("" for everyone): 0, 1 when there
+ * is no such file, -1 with *errstr. */
 static int
-load_editorial(const struct config *cfg, struct newsletter *nl, char **errstr)
+read_editorial(struct newsletter *nl, const char *path, const char *lang,
+    char **errstr)
 {
 	struct md_front fm;
 	char *src;
 	size_t len;
 
-	nl->editorial_file = xasprintf("%s/%04d-%02d.md", cfg->content, nl->year,
-	    nl->month);
-	if (file_read_all(nl->editorial_file, &src, &len) < 0) {
-		if (errno == ENOENT && !cfg->require_editorial)
-			return 0;
-		*errstr = errno == ENOENT ? xasprintf("%s: no editorial for "
-		    "%04d-%02d ([newsletter] require_editorial is on)",
-		    nl->editorial_file, nl->year, nl->month) :
-		    xasprintf("%s: %s", nl->editorial_file, strerror(errno));
+	if (file_read_all(path, &src, &len) < 0) {
+		if (errno == ENOENT)
+			return 1;
+		*errstr = xasprintf("%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (!utf8_valid(src, len)) {
-		*errstr = xasprintf("%s: not UTF-8 text", nl->editorial_file);
+		*errstr = xasprintf("%s: not UTF-8 text", path);
 		free(src);
 		return -1;
 	}
@@ -105,19 +139,63 @@ load_editorial(const struct config *cfg, struct newsletter *nl, char **errstr)
 		char *inner = *errstr;
 		/* "line 3: …" -> "FILE:3: …" */
 		*errstr = strncmp(inner, "line ", 5) == 0 ?
-		    xasprintf("%s:%s", nl->editorial_file, inner + 5) :
-		    xasprintf("%s: %s", nl->editorial_file, inner);
+		    xasprintf("%s:%s", path, inner + 5) :
+		    xasprintf("%s: %s", path, inner);
 		free(inner);
 		free(src);
 		return -1;
 	}
-	nl->editorial = xstrdup(src + fm.body);
-	nl->subject = fm.subject && *fm.subject ? xstrdup(fm.subject) : NULL;
-	nl->preheader = fm.preheader && *fm.preheader ?
-	    xstrdup(fm.preheader) : NULL;
+	newsletter_add_editorial(nl, lang, path, src + fm.body, fm.subject,
+	    fm.preheader);
 	md_front_free(&fm);
 	free(src);
 	return 0;
+}
+
+/* YYYY-MM.md, then every YYYY-MM.LANG.md in the content directory. */
+static int
+load_editorials(const struct config *cfg, struct newsletter *nl,
+    char **errstr)
+{
+	struct dirent *de;
+	char prefix[32], lang[3], *path;
+	size_t n;
+	DIR *d;
+	int rc;
+
+	nl->editorial_file = xasprintf("%s/%04d-%02d.md", cfg->content,
+	    nl->year, nl->month);
+	if ((rc = read_editorial(nl, nl->editorial_file, "", errstr)) < 0)
+		return -1;
+	if (rc > 0 && cfg->require_editorial) {
+		*errstr = xasprintf("%s: no editorial for %04d-%02d ([newsletter] "
+		    "require_editorial is on)", nl->editorial_file, nl->year,
+		    nl->month);
+		return -1;
+	}
+	if ((d = opendir(cfg->content)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		*errstr = xasprintf("%s: %s", cfg->content, strerror(errno));
+		return -1;
+	}
+	n = (size_t)snprintf(prefix, sizeof(prefix), "%04d-%02d.", nl->year,
+	    nl->month);
+	rc = 0;
+	while (rc >= 0 && (de = readdir(d)) != NULL) {
+		const char *name = de->d_name;
+
+		if (strncmp(name, prefix, n) != 0 || name[n] < 'a' ||
+		    name[n] > 'z' || name[n + 1] < 'a' || name[n + 1] > 'z' ||
+		    strcmp(name + n + 2, ".md") != 0)
+			continue;
+		snprintf(lang, sizeof(lang), "%.2s", name + n);
+		path = xasprintf("%s/%s", cfg->content, name);
+		rc = read_editorial(nl, path, lang, errstr);
+		free(path);
+	}
+	closedir(d);
+	return rc < 0 ? -1 : 0;
 }
 
 int
@@ -141,7 +219,7 @@ newsletter_load(const struct config *cfg, struct db *db, int year, int month,
 	if (now > nl->from)
 		nl->from = now;
 	nl->to = nl->from + cfg->horizon;
-	if (load_editorial(cfg, nl, errstr) < 0) {
+	if (load_editorials(cfg, nl, errstr) < 0) {
 		newsletter_free(nl);
 		return -1;
 	}
@@ -166,9 +244,13 @@ newsletter_free(struct newsletter *nl)
 		event_clear(&nl->events[i]);
 	free(nl->events);
 	free(nl->when);
-	free(nl->editorial);
+	for (i = 0; i < nl->neditorials; i++) {
+		free(nl->editorials[i].file);
+		free(nl->editorials[i].body);
+		free(nl->editorials[i].subject);
+		free(nl->editorials[i].preheader);
+	}
+	free(nl->editorials);
 	free(nl->editorial_file);
-	free(nl->subject);
-	free(nl->preheader);
 	memset(nl, 0, sizeof(*nl));
 }

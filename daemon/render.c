@@ -14,6 +14,7 @@
 #include "markdown.h"
 #include "newsletter.h"
 #include "render.h"
+#include "renderpriv.h"
 #include "subscriber.h"
 #include "template.h"
 #include "tmplset.h"
@@ -21,7 +22,6 @@
 #include "util.h"
 
 #define TEXT_WIDTH 72
-#define NL_CACHE 64
 
 /* Words the code (not the templates) writes, per language. */
 struct words {
@@ -81,19 +81,6 @@ kind_index(const char *kind)
 			return i;
 	return 5;
 }
-
-struct nl_cache {
-	char *key;          /* lang + '|' + district names */
-	struct tv *ctx;
-};
-
-struct render {
-	const struct config *cfg;
-	struct tmplset *ts;
-	unsigned long nl_serial;       /* the newsletter the cache is for */
-	struct nl_cache cache[NL_CACHE];
-	size_t ncache, next;
-};
 
 void
 rendered_init(struct rendered *r)
@@ -221,7 +208,6 @@ event_tv(const char *lang, const struct event *ev, time_t at)
 	tv_set_str(o, "info_url", info ? ev->online_url : "");
 	tv_set_str(o, "district", ev->district ? ev->district : "");
 	tv_set(o, "county_wide", tv_bool(ev->district == NULL));
-	tv_set_str(o, "county_wide_text", w->county_wide);
 	tv_set(o, "has_description", tv_bool(ev->description[0] != '\0'));
 	md_to_html(ev->description, strlen(ev->description), &b);
 	set_buf(o, "description_html", &b);
@@ -285,8 +271,9 @@ links_tv(struct tv *o, const struct config *cfg, const char *path,
 }
 
 /* Values every mail has, for subscriber s in language lang. */
-static struct tv *
-person_tv(struct render *r, const char *lang, const struct subscriber *s)
+struct tv *
+render_person_tv(struct render *r, const char *lang,
+    const struct subscriber *s)
 {
 	const struct config *cfg = r->cfg;
 	const struct words *w = words_for(lang);
@@ -297,12 +284,11 @@ person_tv(struct render *r, const char *lang, const struct subscriber *s)
 	tv_set_str(sub, "name", s->name);
 	tv_set_str(sub, "email", s->email);
 	tv_set(o, "subscriber", sub);
-	if (s->name[0] != '\0') {
-		t = xasprintf(w->hello_name, s->name);
-		tv_set_str(o, "salutation", t);
-		free(t);
-	} else
-		tv_set_str(o, "salutation", w->hello);
+	t = s->name[0] != '\0' ? xasprintf(w->hello_name, s->name) :
+	    xstrdup(w->hello);
+	tv_set_str(o, "greeting", t);
+	tv_set_str(o, "salutation", t);  /* its older name */
+	free(t);
 
 	links_tv(un, cfg, "unsubscribe", w->unsubscribe_subject, s->token);
 	tv_set(o, "unsubscribe", un);
@@ -312,13 +298,18 @@ person_tv(struct render *r, const char *lang, const struct subscriber *s)
 }
 
 /* Values about the organisation and language. */
-static struct tv *
-base_tv(struct render *r, const char *lang)
+struct tv *
+render_base_tv(struct render *r, const char *lang)
 {
 	const struct config *cfg = r->cfg;
 	struct tv *o = tv_object(), *org = tv_object();
+	const char *area = config_word(cfg, &cfg->area_name, lang);
 
+	if (area == NULL)
+		area = words_for(lang)->county_wide;
 	tv_set_str(o, "lang", lang);
+	tv_set_str(o, "area_name", area);
+	tv_set_str(o, "county_wide_text", area);  /* its older name */
 	tv_set_str(org, "name", cfg->organisation ? cfg->organisation : "");
 	tv_set_str(org, "contact_name",
 	    cfg->organizer_name ? cfg->organizer_name : "");
@@ -417,27 +408,29 @@ in_districts(const struct event *ev, const struct subscriber *s)
 	return 0;
 }
 
-static struct tv *
-newsletter_tv(struct render *r, const struct newsletter *nl, const char *lang,
-    const struct subscriber *s)
+struct tv *
+render_newsletter_tv(struct render *r, const struct newsletter *nl,
+    const char *lang, const struct subscriber *s)
 {
 	const struct words *w = words_for(lang);
-	struct tv *o = base_tv(r, lang), *groups = tv_list(), *ed = tv_object();
+	const struct editorial *e = newsletter_editorial(nl, s->language);
+	struct tv *o = render_base_tv(r, lang), *groups = tv_list(),
+	    *by_date = tv_list(), *ed = tv_object();
 	struct buf b;
 	struct tm tm;
 	size_t i;
-	int k, any = 0;
+	int k;
 
 	buf_init(&b);
 	datefmt_month(lang, nl->year, nl->month, &b);
 	set_buf(o, "month", &b);
-	if (nl->preheader)
-		tv_set_str(o, "preheader", nl->preheader);
-	tv_set(o, "has_editorial", tv_bool(nl->editorial != NULL));
-	if (nl->editorial != NULL) {
-		md_to_html(nl->editorial, strlen(nl->editorial), &b);
+	if (e != NULL && e->preheader != NULL)
+		tv_set_str(o, "preheader", e->preheader);
+	tv_set(o, "has_editorial", tv_bool(e != NULL));
+	if (e != NULL) {
+		md_to_html(e->body, strlen(e->body), &b);
 		set_buf(ed, "html", &b);
-		md_to_text(nl->editorial, strlen(nl->editorial), TEXT_WIDTH, &b);
+		md_to_text(e->body, strlen(e->body), TEXT_WIDTH, &b);
 		set_buf(ed, "text", &b);
 	}
 	tv_set(o, "editorial", ed);
@@ -454,7 +447,6 @@ newsletter_tv(struct render *r, const struct newsletter *nl, const char *lang,
 				tv_set_str(g, "heading", w->kind_heading[k]);
 			}
 			tv_push(list, event_tv(lang, ev, nl->when[i]));
-			any = 1;
 		}
 		if (g != NULL) {
 			tv_set(g, "events", list);
@@ -462,7 +454,14 @@ newsletter_tv(struct render *r, const struct newsletter *nl, const char *lang,
 		}
 	}
 	tv_set(o, "events_by_kind", groups);
-	tv_set(o, "has_events", tv_bool(any));
+	for (i = 0; i < nl->nevents; i++)
+		if (in_districts(&nl->events[i], s))
+			tv_push(by_date, event_tv(lang, &nl->events[i],
+			    nl->when[i]));
+	tv_set(o, "has_events", tv_bool(tv_len(by_date) > 0));
+	tv_set(o, "events_by_date", by_date);
+	tv_set(o, "order_by_date", tv_bool(r->cfg->order == CONFIG_ORDER_DATE));
+	tv_set(o, "order_by_kind", tv_bool(r->cfg->order == CONFIG_ORDER_KIND));
 	local_tm(r->cfg->timezone, nl->to - 1, &tm);
 	datefmt_date(lang, &tm, &b);
 	{
@@ -474,10 +473,11 @@ newsletter_tv(struct render *r, const struct newsletter *nl, const char *lang,
 	return o;
 }
 
-/* The shared context for (language, districts of s), built once. */
+/* The shared context for (language, editorial, districts of s), built
+ * once. */
 static struct tv *
 newsletter_ctx(struct render *r, const struct newsletter *nl, const char *lang,
-    const struct subscriber *s)
+    const struct subscriber *s, const struct editorial *e)
 {
 	struct buf key;
 	size_t i;
@@ -489,6 +489,8 @@ newsletter_ctx(struct render *r, const struct newsletter *nl, const char *lang,
 	}
 	buf_init(&key);
 	buf_puts(&key, lang);
+	buf_putc(&key, '/');
+	buf_puts(&key, e != NULL ? e->lang : "-");
 	for (i = 0; i < s->ndistricts; i++) {
 		buf_putc(&key, '|');
 		buf_puts(&key, s->districts[i]);
@@ -507,7 +509,7 @@ newsletter_ctx(struct render *r, const struct newsletter *nl, const char *lang,
 		tv_free(c->ctx);
 	}
 	c->key = buf_steal(&key);
-	c->ctx = newsletter_tv(r, nl, lang, s);
+	c->ctx = render_newsletter_tv(r, nl, lang, s);
 	return c->ctx;
 }
 
@@ -516,13 +518,14 @@ render_newsletter(struct render *r, const struct newsletter *nl,
     const struct subscriber *s, struct rendered *out, char **errstr)
 {
 	const char *lang = mail_lang(r, s);
+	const struct editorial *e = newsletter_editorial(nl, s->language);
 	struct tv *stack[2];
 	int rc;
 
-	stack[0] = newsletter_ctx(r, nl, lang, s);
-	stack[1] = person_tv(r, lang, s);
-	rc = render_parts(r, "newsletter", lang, stack, 2, nl->subject, out,
-	    errstr);
+	stack[0] = newsletter_ctx(r, nl, lang, s, e);
+	stack[1] = render_person_tv(r, lang, s);
+	rc = render_parts(r, "newsletter", lang, stack, 2, e ? e->subject :
+	    NULL, out, errstr);
 	tv_free(stack[1]);
 	return rc;
 }
@@ -596,6 +599,30 @@ lead_text(const char *lang, long lead)
 	return xasprintf(w->in_days, days);
 }
 
+struct tv *
+render_event_mail_tv(struct render *r, const char *name, const char *lang,
+    const struct event *ev, const struct event *old, long lead, time_t now)
+{
+	struct tv *o = render_base_tv(r, lang);
+
+	tv_set(o, "event", event_tv(lang, ev,
+	    ev->rrule != NULL ? event_next_start(ev, now) : 0));
+	if (old != NULL) {
+		struct tv *ch = changes_tv(lang, ev, old);
+		tv_set(o, "has_changes", tv_bool(tv_len(ch) > 0));
+		tv_set(o, "changes", ch);
+	} else {
+		tv_set(o, "has_changes", tv_bool(0));
+		tv_set(o, "changes", tv_list());
+	}
+	if (strcmp(name, "reminder") == 0) {
+		char *t = lead_text(lang, lead);
+		tv_set_str(o, "reminder_lead", t);
+		free(t);
+	}
+	return o;
+}
+
 int
 render_event_mail(struct render *r, const char *name, const struct event *ev,
     const struct event *old, long lead, time_t now, const struct subscriber *s,
@@ -605,23 +632,8 @@ render_event_mail(struct render *r, const char *name, const struct event *ev,
 	struct tv *stack[2];
 	int rc;
 
-	stack[0] = base_tv(r, lang);
-	tv_set(stack[0], "event", event_tv(lang, ev,
-	    ev->rrule != NULL ? event_next_start(ev, now) : 0));
-	if (old != NULL) {
-		struct tv *ch = changes_tv(lang, ev, old);
-		tv_set(stack[0], "has_changes", tv_bool(tv_len(ch) > 0));
-		tv_set(stack[0], "changes", ch);
-	} else {
-		tv_set(stack[0], "has_changes", tv_bool(0));
-		tv_set(stack[0], "changes", tv_list());
-	}
-	if (strcmp(name, "reminder") == 0) {
-		char *t = lead_text(lang, lead);
-		tv_set_str(stack[0], "reminder_lead", t);
-		free(t);
-	}
-	stack[1] = person_tv(r, lang, s);
+	stack[0] = render_event_mail_tv(r, name, lang, ev, old, lead, now);
+	stack[1] = render_person_tv(r, lang, s);
 	rc = render_parts(r, name, lang, stack, 2, NULL, out, errstr);
 	tv_free(stack[0]);
 	tv_free(stack[1]);
@@ -636,210 +648,10 @@ render_notice(struct render *r, const char *name, const struct subscriber *s,
 	struct tv *stack[2];
 	int rc;
 
-	stack[0] = base_tv(r, lang);
-	stack[1] = person_tv(r, lang, s);
+	stack[0] = render_base_tv(r, lang);
+	stack[1] = render_person_tv(r, lang, s);
 	rc = render_parts(r, name, lang, stack, 2, NULL, out, errstr);
 	tv_free(stack[0]);
 	tv_free(stack[1]);
 	return rc;
-}
-
-/* ---- checking the names templates use ---- */
-
-struct keyset {
-	char **k;
-	size_t n;
-};
-
-static void
-keys_add(struct keyset *ks, const char *k)
-{
-	size_t i;
-
-	for (i = 0; i < ks->n; i++)
-		if (strcmp(ks->k[i], k) == 0)
-			return;
-	ks->k = xrealloc(ks->k, (ks->n + 1) * sizeof(char *));
-	ks->k[ks->n++] = xstrdup(k);
-}
-
-/* Every key at any depth of v. */
-static void
-keys_collect(struct keyset *ks, const struct tv *v)
-{
-	const struct tv *val;
-	const char *k;
-	size_t i;
-
-	if (tv_type(v) == TV_LIST)
-		for (i = 0; i < tv_len(v); i++)
-			keys_collect(ks, tv_at(v, i));
-	else if (tv_type(v) == TV_OBJECT)
-		for (i = 0; (k = tv_key_at(v, i, &val)) != NULL; i++) {
-			keys_add(ks, k);
-			keys_collect(ks, val);
-		}
-}
-
-struct name_check {
-	struct keyset *ks;
-	const char *file;
-	void (*fn)(void *arg, const char *msg);
-	void *arg;
-	int unknown;
-};
-
-static void
-check_name(void *arg, const char *name, int line, int col)
-{
-	struct name_check *nc = arg;
-	char *copy, *seg, *save = NULL, *msg;
-	size_t i;
-	int known = 1;
-
-	if (strcmp(name, ".") == 0 || strcmp(name, "subject") == 0)
-		return;
-	copy = xstrdup(name);
-	for (seg = strtok_r(copy, ".", &save); seg != NULL && known;
-	    seg = strtok_r(NULL, ".", &save)) {
-		known = 0;
-		for (i = 0; i < nc->ks->n; i++)
-			if (strcmp(nc->ks->k[i], seg) == 0)
-				known = 1;
-	}
-	free(copy);
-	if (known)
-		return;
-	msg = xasprintf("%s:%d:%d: warning: \"%s\" is not provided by this "
-	    "mail's context (it renders empty)", nc->file, line, col, name);
-	nc->fn(nc->arg, msg);
-	free(msg);
-	nc->unknown++;
-}
-
-static void
-sample_event(struct event *ev)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->uid = "check@rundbrief.invalid";
-	ev->kind = "training";
-	ev->title = "Check";
-	ev->description = "Text";
-	ev->location = "Ort";
-	ev->online_url = "https://example.org/";
-	ev->tzid = "Europe/Berlin";
-	ev->start_local = "2026-12-03 18:00";
-	ev->end_local = "2026-12-03 20:00";
-	ev->start_utc = 1796317200;
-	ev->end_utc = 1796324400;
-	ev->rrule = "FREQ=MONTHLY;COUNT=2";
-	ev->district = "Nord";
-	ev->status = "published";
-}
-
-int
-render_check_names(struct render *r, void (*fn)(void *arg, const char *msg),
-    void *arg)
-{
-	const char *const *langs = tmplset_languages(r->ts);
-	struct subscriber s;
-	struct newsletter nl;
-	struct event ev;
-	struct name_check nc;
-	time_t when;
-	char *dist[1] = { "Nord" }, *err = NULL;
-	size_t l, n, p, i;
-	int total = 0;
-
-	memset(&s, 0, sizeof(s));
-	s.email = "check@rundbrief.invalid";
-	s.name = "Check";
-	s.token = "0";
-	s.districts = dist;
-	s.ndistricts = 1;
-	sample_event(&ev);
-	memset(&nl, 0, sizeof(nl));
-	nl.year = 2026;
-	nl.month = 12;
-	nl.to = 1798761600;
-	nl.editorial = "Text";
-	nl.events = &ev;
-	when = ev.start_utc;
-	nl.when = &when;
-	nl.nevents = 1;
-	for (l = 0; langs[l] != NULL; l++) {
-		s.language = (char *)langs[l];
-		for (n = 0; tmplset_names[n] != NULL; n++) {
-			struct keyset ks = { NULL, 0 };
-			struct tv *ctx[3];
-			const char *name = tmplset_names[n];
-
-			ctx[0] = base_tv(r, langs[l]);
-			ctx[1] = person_tv(r, langs[l], &s);
-			ctx[2] = strcmp(name, "newsletter") == 0 ?
-			    newsletter_tv(r, &nl, langs[l], &s) : tv_object();
-			tv_set(ctx[2], "event", event_tv(langs[l], &ev, 0));
-			tv_set(ctx[2], "changes", changes_tv(langs[l], &ev, &ev));
-			tv_set(ctx[2], "has_changes", tv_bool(1));
-			tv_set_str(ctx[2], "reminder_lead", "x");
-			{
-				struct tv *c = tv_object();
-				tv_set_str(c, "label", "");
-				tv_set_str(c, "old", "");
-				tv_set_str(c, "new", "");
-				tv_push((struct tv *)tv_get(ctx[2], "changes"), c);
-			}
-			for (i = 0; i < 3; i++)
-				keys_collect(&ks, ctx[i]);
-			for (p = 0; tmplset_parts[p] != NULL; p++) {
-				const struct tmpl *t = tmplset_get(r->ts, langs[l],
-				    name, tmplset_parts[p], NULL, &err);
-				if (t == NULL) {
-					free(err);
-					err = NULL;
-					continue;
-				}
-				nc.ks = &ks;
-				nc.file = name;
-				nc.fn = fn;
-				nc.arg = arg;
-				nc.unknown = 0;
-				{
-					char *f = xasprintf("%s/%s.%s", langs[l], name,
-					    tmplset_parts[p]);
-					nc.file = f;
-					tmpl_names(t, check_name, &nc);
-					free(f);
-				}
-				total += nc.unknown;
-			}
-			for (i = 0; i < 3; i++)
-				tv_free(ctx[i]);
-			for (i = 0; i < ks.n; i++)
-				free(ks.k[i]);
-			free(ks.k);
-		}
-	}
-	return total;
-}
-
-static void
-print_line(void *arg, const char *msg)
-{
-	fprintf((FILE *)arg, "%s\n", msg);
-}
-
-int
-render_check(const struct config *cfg, FILE *out)
-{
-	struct tmplset *ts = tmplset_new(cfg->templates, cfg->language);
-	struct render *r = render_new(cfg, ts);
-	int errors;
-
-	errors = tmplset_check(ts, print_line, out);
-	if (errors == 0)
-		render_check_names(r, print_line, out);
-	render_free(r);
-	tmplset_free(ts);
-	return errors;
 }

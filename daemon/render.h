@@ -8,6 +8,9 @@
  * and one set of districts is built once and reused for every subscriber
  * with the same, so rendering a personalised newsletter costs a template
  * render and a few small strings.
+ *
+ * Checking templates (render_check_names, render_check) is in
+ * rendercheck.c, the rest in render.c.
  */
 #ifndef RUNDBRIEF_RENDER_H
 #define RUNDBRIEF_RENDER_H

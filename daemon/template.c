@@ -628,8 +628,8 @@ tmpl_free(struct tmpl *t)
 }
 
 int
-tmpl_names(const struct tmpl *t,
-    void (*fn)(void *arg, const char *name, int line, int col), void *arg)
+tmpl_names(const struct tmpl *t, void (*fn)(void *arg, const char *file,
+    const char *name, int line, int col), void *arg)
 {
 	const struct unit *u;
 	const struct op *op;
@@ -648,8 +648,8 @@ tmpl_names(const struct tmpl *t,
 			case OP_DYNAMIC:
 				if (op->name->nseg == 0)
 					break;
-				fn(arg, op->name->full, (int)op->line,
-				    (int)op->col);
+				fn(arg, u->file, op->name->full,
+				    (int)op->line, (int)op->col);
 				count++;
 				break;
 			default:

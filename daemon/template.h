@@ -114,12 +114,14 @@ void tmpl_free(struct tmpl *t);
  * Calls fn once for every occurrence of a context name in t and in each of
  * its partials (each partial once): variables, sections, inverted sections
  * and the name of a dynamic partial, in source order, the template first.
- * name is the name as written ("event.title"); line and col (1-based) are
- * in the file the name occurs in. "." is not reported. Names inside a
- * section are reported as written, though they may be found in the
- * section's value at render time. Returns the number of calls.
+ * file is the file the name occurs in (the template's filename, or the
+ * partial's as its tmpl_partial_fn named it), and line and col (1-based)
+ * are in that file; name is the name as written ("event.title"). "." is
+ * not reported. Names inside a section are reported as written, though
+ * they may be found in the section's value at render time. Returns the
+ * number of calls.
  */
-int tmpl_names(const struct tmpl *t,
-    void (*fn)(void *arg, const char *name, int line, int col), void *arg);
+int tmpl_names(const struct tmpl *t, void (*fn)(void *arg, const char *file,
+    const char *name, int line, int col), void *arg);
 
 #endif

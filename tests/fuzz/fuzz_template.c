@@ -150,10 +150,11 @@ names_list(const char *name)
 }
 
 static void
-on_name(void *arg, const char *name, int line, int col)
+on_name(void *arg, const char *file, const char *name, int line, int col)
 {
 	struct names *nm = arg;
 
+	FUZZ_CHECK(file != NULL && *file != '\0');
 	FUZZ_CHECK(name != NULL && *name != '\0' && strcmp(name, ".") != 0);
 	FUZZ_CHECK(line >= 1 && col >= 1);
 	nm->calls++;

@@ -27,8 +27,9 @@ class Tool(unittest.TestCase):
         self.conf = os.path.join(self.dir, "rundbrief.ini")
         with open(self.conf, "w") as f:
             f.write("[general]\ndatabase = %s/db/rundbrief.db\n"
+                    "content = %s/content\n"
                     "language = de\n[smtp]\nmaildir = %s/outbox\n"
-                    % (self.dir, self.dir))
+                    % (self.dir, self.dir, self.dir))
         os.chmod(self.conf, 0o600)
         self.ok("init")
 
@@ -100,12 +101,13 @@ class TestInitAndConfig(Tool):
                 if "=" in l and not l.startswith(("; ", "#"))]
         for key in ("database", "timezone", "language", "organisation",
                     "organizer_name", "organizer_email", "templates",
-                    "content", "base_url", "url", "maildir", "username",
+                    "content", "base_url", "area_name", "area_name.en",
+                    "url", "maildir", "username",
                     "password_file", "envelope_from", "from", "reply_to",
                     "connections", "rate_per_second", "rate_per_hour",
                     "connect_timeout", "timeout", "tls", "ca_file",
                     "schedule", "horizon", "review_lead", "list_id",
-                    "require_editorial", "offsets", "mailbox",
+                    "require_editorial", "order", "offsets", "mailbox",
                     "poll_interval", "processed_folder", "tls_verify"):
             self.assertIn(key, keys)
 

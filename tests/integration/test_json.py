@@ -62,8 +62,9 @@ class JsonOutput(unittest.TestCase):
         cls.conf = os.path.join(cls.dir, "rundbrief.ini")
         with open(cls.conf, "w") as f:
             f.write("[general]\ndatabase = %s/db/rundbrief.db\n"
+                    "content = %s/content\n"
                     "language = de\n[smtp]\nmaildir = %s/outbox\n"
-                    % (cls.dir, cls.dir))
+                    % (cls.dir, cls.dir, cls.dir))
         os.chmod(cls.conf, 0o600)
         try:
             for args in (["init"], ["sample"],

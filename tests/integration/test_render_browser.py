@@ -33,7 +33,8 @@ class Browser(unittest.TestCase):
         self.dir = tempfile.mkdtemp(prefix="rundbrief-browser-")
         self.conf = os.path.join(self.dir, "c.ini")
         with open(self.conf, "w") as f:
-            f.write("[general]\ndatabase = %s/db.sqlite\n" % self.dir)
+            f.write("[general]\ndatabase = %s/db.sqlite\ncontent = %s/content\n"
+                    % (self.dir, self.dir))
         for args in (["init"], ["sample"]):
             subprocess.run([TOOL, "-c", self.conf] + args, check=True,
                            capture_output=True)

@@ -73,6 +73,7 @@ test_defaults_without_file(void **state)
 	assert_int_equal(cfg->horizon, 42 * 86400);
 	assert_int_equal(cfg->max_age, 3 * 86400);
 	assert_int_equal(cfg->imap_tls_verify, 1);
+	assert_int_equal(cfg->order, CONFIG_ORDER_DATE);
 	config_free(cfg);
 }
 
@@ -411,6 +412,82 @@ test_email_validation(void **state)
 	assert_false(config_valid_email("jürgen@example.org"));
 }
 
+/* area_name = … for the default language, area_name.LANG = … for others */
+static void
+test_words_per_language(void **state)
+{
+	struct config *cfg;
+	char *errors;
+	const char *p;
+
+	(void)state;
+	cfg = config_defaults();
+	assert_null(config_word(cfg, &cfg->area_name, "de"));
+	config_free(cfg);
+
+	p = write_file("words.ini", "[general]\n"
+	    "area_name = stadtweit\n"
+	    "area_name.en = city-wide\n"
+	    "area_name.uk = \"по всьому місту\"\n"
+	    "language = de\n", 0600);
+	assert_int_equal(load_capture(p, &cfg, &errors), 0);
+	assert_string_equal(errors, "");
+	free(errors);
+	assert_string_equal(config_word(cfg, &cfg->area_name, "de"),
+	    "stadtweit");
+	assert_string_equal(config_word(cfg, &cfg->area_name, "en"),
+	    "city-wide");
+	assert_string_equal(config_word(cfg, &cfg->area_name, "uk"),
+	    "по всьому місту");
+	assert_null(config_word(cfg, &cfg->area_name, "fr"));
+	config_free(cfg);
+
+	/* the plain key is the default language's, whatever its order */
+	p = write_file("words2.ini", "[general]\narea_name = citywide\n"
+	    "language = en\n", 0600);
+	assert_int_equal(load_capture(p, &cfg, &errors), 0);
+	free(errors);
+	assert_string_equal(config_word(cfg, &cfg->area_name, "en"),
+	    "citywide");
+	assert_null(config_word(cfg, &cfg->area_name, "de"));
+	config_free(cfg);
+
+	p = write_file("words3.ini", "[general]\n"
+	    "area_name.english = city-wide\n"
+	    "area_name.en = one\n"
+	    "area_name.en = two\n"
+	    "language_name.en = x\n", 0600);
+	assert_int_equal(load_capture(p, &cfg, &errors), -1);
+	assert_non_null(strstr(errors, "words3.ini:2: [general] "
+	    "area_name.english: \"english\" is not a two-letter ISO 639-1 "
+	    "language code"));
+	assert_non_null(strstr(errors, "words3.ini:4: [general] "
+	    "area_name.en: set twice"));
+	assert_non_null(strstr(errors, "words3.ini:5: [general] "
+	    "language_name.en: unknown key"));
+	free(errors);
+}
+
+static void
+test_newsletter_order(void **state)
+{
+	struct config *cfg;
+	char *errors;
+	const char *p;
+
+	(void)state;
+	p = write_file("order.ini", "[newsletter]\norder = kind\n", 0600);
+	assert_int_equal(load_capture(p, &cfg, &errors), 0);
+	assert_int_equal(cfg->order, CONFIG_ORDER_KIND);
+	free(errors);
+	config_free(cfg);
+	p = write_file("order.ini", "[newsletter]\norder = title\n", 0600);
+	assert_int_equal(load_capture(p, &cfg, &errors), -1);
+	assert_non_null(strstr(errors, "order.ini:2: [newsletter] order: "
+	    "\"title\" must be date or kind"));
+	free(errors);
+}
+
 int
 main(void)
 {
@@ -426,6 +503,8 @@ main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_email_validation),
 		cmocka_unit_test(test_nul_and_raw_bytes),
+		cmocka_unit_test(test_words_per_language),
+		cmocka_unit_test(test_newsletter_order),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, tmpdir_setup,

@@ -23,58 +23,7 @@
 #include "tmplset.h"
 #include "util.h"
 
-#include "tmpdir.h"
-
-
-static void
-put(const char *rel, const char *text)
-{
-	char path[600], *p;
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	for (p = path + strlen(dir) + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		mkdir(path, 0700);
-		*p = '/';
-	}
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-}
-
-static struct config *
-test_config(void)
-{
-	struct config *cfg = config_defaults();
-
-	free(cfg->database);
-	cfg->database = xasprintf("%s/db.sqlite", dir);
-	free(cfg->content);
-	cfg->content = xasprintf("%s/content", dir);
-	cfg->organisation = (free(cfg->organisation),
-	    xstrdup("Landkreis Beispiel"));
-	return cfg;
-}
-
-static struct subscriber *
-person(const char *name, const char *lang, const char *district)
-{
-	struct subscriber *s = xcalloc(1, sizeof(*s));
-
-	s->email = xstrdup("p@example.org");
-	s->name = xstrdup(name);
-	s->language = xstrdup(lang);
-	s->status = xstrdup("active");
-	s->token = xstrdup("00112233445566778899aabbccddeeff");
-	if (district != NULL) {
-		s->districts = xcalloc(1, sizeof(char *));
-		s->districts[0] = xstrdup(district);
-		s->ndistricts = 1;
-	}
-	return s;
-}
+#include "render_testlib.h"
 
 static void
 test_shipped_templates_parse(void **state)
@@ -205,8 +154,36 @@ test_unknown_name_warning(void **state)
 	rewind(out);
 	fread(buf, 1, sizeof(buf) - 1, out);
 	fclose(out);
-	assert_non_null(strstr(buf, "en/welcome.txt:1:4: warning: "
-	    "\"subscriber.nmae\""));
+	assert_non_null(strstr(buf, "/typo/en/welcome.txt.mustache:1:4: "
+	    "warning: \"subscriber.nmae\""));
+	assert_non_null(strstr(buf, "context of en/welcome.txt"));
+	config_free(cfg);
+}
+
+/* A typo in a partial is reported at the partial's file and line, once,
+ * though several mails include it. */
+static void
+test_unknown_name_in_partial(void **state)
+{
+	struct config *cfg = test_config();
+	FILE *out = tmpfile();
+	char buf[8192] = "", want[700];
+	const char *p;
+
+	(void)state;
+	put("partial/de/event.txt.mustache", "» {{title}}\n  Wann: {{wehn}}\n");
+	free(cfg->templates);
+	cfg->templates = xasprintf("%s/partial", dir);
+	assert_int_equal(render_check(cfg, out), 0);
+	rewind(out);
+	fread(buf, 1, sizeof(buf) - 1, out);
+	fclose(out);
+	snprintf(want, sizeof(want), "%s/partial/de/event.txt.mustache:2:9: "
+	    "warning: \"wehn\"", dir);
+	if ((p = strstr(buf, want)) == NULL)
+		fail_msg("no \"%s\" in:\n%s", want, buf);
+	assert_null(strstr(p + strlen(want), "\"wehn\""));
+	assert_null(strstr(buf, "invitation.txt:2:9"));
 	config_free(cfg);
 }
 
@@ -284,11 +261,28 @@ test_newsletter_events_per_district(void **state)
 	    &now), 0);
 	assert_int_equal(newsletter_load(cfg, db, 2026, 12, now, &nl, &err), 0);
 	assert_int_equal(nl.nevents, 5);
-	assert_null(nl.editorial);
+	assert_int_equal(nl.neditorials, 0);
 
+	/* Nord: county-wide + Nord, by date (the default) */
 	assert_int_equal(render_newsletter(r, &nl, nord, &m, &err), 0);
-	/* Nord: county-wide + Nord, grouped by kind, in kind order */
 	p = m.text.data;
+	assert_null(strstr(p, "=== Willkommenskonferenzen ==="));
+	assert_non_null(q = strstr(p, "Treffen Nord"));         /* 3 Dec */
+	assert_non_null(q = strstr(q, "Konferenz <Kreis>"));    /* 5 Dec */
+	assert_non_null(q = strstr(q, "Selbstfürsorge"));       /* 8 Dec */
+	assert_non_null(q = strstr(q, "Antragsfrist"));         /* 20 Dec */
+	assert_null(strstr(p, "Messe Süd"));
+	assert_non_null(q = strstr(m.html.data, "Treffen Nord"));
+	assert_non_null(strstr(q, "Konferenz &lt;Kreis&gt;"));
+	rendered_free(&m);
+
+	/* [newsletter] order = kind: grouped by kind, in kind order */
+	cfg->order = CONFIG_ORDER_KIND;
+	render_free(r); /* its cached contexts were made for date order */
+	r = render_new(cfg, ts);
+	assert_int_equal(render_newsletter(r, &nl, nord, &m, &err), 0);
+	p = m.text.data;
+	assert_non_null(strstr(p, "=== Willkommenskonferenzen ==="));
 	assert_non_null(q = strstr(p, "Konferenz <Kreis>"));
 	assert_non_null(q = strstr(q, "Treffen Nord"));
 	assert_non_null(strstr(p, "Selbstfürsorge"));
@@ -508,6 +502,194 @@ test_event_mails(void **state)
 	config_free(cfg);
 }
 
+/* A county-wide event says the configured word, per language, in every
+ * mail that shows it. */
+static void
+test_area_name(void **state)
+{
+	struct config *cfg = test_config();
+	struct tmplset *ts = tmplset_new(NULL, "de");
+	struct render *r;
+	struct subscriber *de = person("Anna", "de", NULL),
+	    *en = person("Olena", "en", NULL), *uk = person("Ivan", "uk", NULL);
+	const struct subscriber *who[3] = { de, en, uk };
+	const char *want[3] = { "stadtweit", "city-wide", "stadtweit" };
+	static const char *const names[] = { "invitation", "update",
+		"cancellation", "reminder" };
+	struct newsletter nl;
+	struct event ev;
+	struct rendered m;
+	time_t when;
+	char *err = NULL;
+	size_t i, k;
+
+	(void)state;
+	cfg->area_name.w = xcalloc(2, sizeof(*cfg->area_name.w));
+	cfg->area_name.w[0].text = xstrdup("stadtweit");
+	strcpy(cfg->area_name.w[1].lang, "en");
+	cfg->area_name.w[1].text = xstrdup("city-wide");
+	cfg->area_name.n = 2;
+	r = render_new(cfg, ts);
+	memset(&ev, 0, sizeof(ev));
+	ev.uid = "u@example.org";
+	ev.kind = "training";
+	ev.title = "Schulung";
+	ev.description = "";
+	ev.tzid = "Europe/Berlin";
+	ev.start_local = "2026-12-03 18:00";
+	ev.end_local = "2026-12-03 20:00";
+	ev.start_utc = 1796317200;
+	ev.end_utc = 1796324400;
+	ev.status = "published";
+	memset(&nl, 0, sizeof(nl));
+	nl.serial = 1;
+	nl.year = 2026;
+	nl.month = 12;
+	nl.to = ev.end_utc;
+	nl.events = &ev;
+	when = ev.start_utc;
+	nl.when = &when;
+	nl.nevents = 1;
+	for (k = 0; k < 3; k++) {
+		for (i = 0; i < 5; i++) {
+			if (i < 4)
+				assert_int_equal(render_event_mail(r, names[i], &ev,
+				    &ev, 86400, 0, who[k], &m, &err), 0);
+			else
+				assert_int_equal(render_newsletter(r, &nl, who[k],
+				    &m, &err), 0);
+			if (strstr(m.text.data, want[k]) == NULL ||
+			    strstr(m.html.data, want[k]) == NULL)
+				fail_msg("%s for %s: no \"%s\" in:\n%s", i < 4 ?
+				    names[i] : "newsletter", who[k]->language,
+				    want[k], m.text.data);
+			assert_null(strstr(m.text.data, "kreisweit"));
+			assert_null(strstr(m.html.data, "county-wide"));
+			rendered_free(&m);
+		}
+	}
+	render_free(r);
+	tmplset_free(ts);
+	subscriber_free(de);
+	subscriber_free(en);
+	subscriber_free(uk);
+	config_free(cfg);
+}
+
+/* The newsletter greets with {{greeting}}; an override that greets in
+ * the editorial leaves it out. */
+static void
+test_greeting(void **state)
+{
+	struct config *cfg = test_config();
+	struct tmplset *ts;
+	struct render *r;
+	struct subscriber *anna = person("Anna Schneider", "de", NULL),
+	    *olena = person("Olena", "en", NULL), *none = person("", "de", NULL);
+	struct newsletter nl;
+	struct rendered m;
+	char *err = NULL;
+
+	(void)state;
+	memset(&nl, 0, sizeof(nl));
+	nl.serial = 1;
+	nl.year = 2026;
+	nl.month = 12;
+	nl.to = 1798761600;
+	ts = tmplset_new(NULL, "de");
+	r = render_new(cfg, ts);
+	assert_int_equal(render_newsletter(r, &nl, anna, &m, &err), 0);
+	assert_non_null(strstr(m.text.data, "\nHallo Anna Schneider,\n"));
+	assert_non_null(strstr(m.html.data, ">Hallo Anna Schneider,</p>"));
+	rendered_free(&m);
+	assert_int_equal(render_newsletter(r, &nl, olena, &m, &err), 0);
+	assert_non_null(strstr(m.text.data, "\nDear Olena,\n"));
+	rendered_free(&m);
+	render_free(r);
+	tmplset_free(ts);
+
+	/* an override: the editorial greets, the template does not */
+	put("greet/de/newsletter.txt.mustache", "[{{greeting}}]\n");
+	put("greet/de/newsletter.html.mustache", "<p>{{editorial.html}}</p>\n");
+	free(cfg->templates);
+	cfg->templates = xasprintf("%s/greet", dir);
+	ts = tmplset_new(cfg->templates, "de");
+	r = render_new(cfg, ts);
+	assert_int_equal(render_newsletter(r, &nl, anna, &m, &err), 0);
+	assert_string_equal(m.text.data, "[Hallo Anna Schneider,]\n");
+	assert_null(strstr(m.html.data, "Hallo"));
+	rendered_free(&m);
+	assert_int_equal(render_newsletter(r, &nl, none, &m, &err), 0);
+	assert_string_equal(m.text.data, "[Hallo,]\n");
+	rendered_free(&m);
+	render_free(r);
+	tmplset_free(ts);
+	subscriber_free(anna);
+	subscriber_free(olena);
+	subscriber_free(none);
+	config_free(cfg);
+}
+
+/* events_by_date: the subscriber's events by date, whatever the order
+ * the shipped templates show. */
+static void
+test_events_by_date(void **state)
+{
+	struct config *cfg = test_config();
+	struct tmplset *ts;
+	struct render *r;
+	struct subscriber *s = person("Anna", "de", "Nord");
+	struct event ev[3];
+	struct newsletter nl;
+	struct rendered m;
+	time_t when[3];
+	char *err = NULL;
+	size_t i;
+
+	(void)state;
+	put("bydate/de/newsletter.txt.mustache", "{{#events_by_date}}"
+	    "{{title}};{{/events_by_date}}|{{#events_by_kind}}{{heading}}:"
+	    "{{#events}}{{title}};{{/events}}{{/events_by_kind}}|"
+	    "{{#order_by_date}}date{{/order_by_date}}"
+	    "{{#order_by_kind}}kind{{/order_by_kind}}\n");
+	free(cfg->templates);
+	cfg->templates = xasprintf("%s/bydate", dir);
+	cfg->order = CONFIG_ORDER_KIND;
+	ts = tmplset_new(cfg->templates, "de");
+	r = render_new(cfg, ts);
+	memset(ev, 0, sizeof(ev));
+	for (i = 0; i < 3; i++) {
+		ev[i].uid = "u@example.org";
+		ev[i].kind = i == 1 ? "welcome_conference" : "training";
+		ev[i].title = i == 0 ? "A" : i == 1 ? "B" : "C";
+		ev[i].description = "";
+		ev[i].tzid = "Europe/Berlin";
+		ev[i].start_local = "2026-12-03 18:00";
+		ev[i].end_local = "2026-12-03 20:00";
+		ev[i].start_utc = 1796317200 + (time_t)i * 86400;
+		ev[i].end_utc = ev[i].start_utc + 7200;
+		ev[i].district = i == 2 ? "Süd" : NULL;
+		ev[i].status = "published";
+		when[i] = ev[i].start_utc;
+	}
+	memset(&nl, 0, sizeof(nl));
+	nl.serial = 1;
+	nl.year = 2026;
+	nl.month = 12;
+	nl.to = 1798761600;
+	nl.events = ev;
+	nl.when = when;
+	nl.nevents = 3;
+	assert_int_equal(render_newsletter(r, &nl, s, &m, &err), 0);
+	assert_string_equal(m.text.data, "A;B;|Willkommenskonferenzen:B;"
+	    "Schulungen:A;|kind\n");
+	rendered_free(&m);
+	render_free(r);
+	tmplset_free(ts);
+	subscriber_free(s);
+	config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -516,8 +698,12 @@ main(void)
 		cmocka_unit_test(test_override_and_language_fallback),
 		cmocka_unit_test(test_template_errors_name_file_line_column),
 		cmocka_unit_test(test_unknown_name_warning),
+		cmocka_unit_test(test_unknown_name_in_partial),
 		cmocka_unit_test(test_newsletter_events_per_district),
 		cmocka_unit_test(test_event_mails),
+		cmocka_unit_test(test_area_name),
+		cmocka_unit_test(test_greeting),
+		cmocka_unit_test(test_events_by_date),
 	};
 
 	return cmocka_run_group_tests_name("render", tests, tmpdir_setup,

@@ -425,19 +425,19 @@ struct seen {
 };
 
 static void
-note_name(void *arg, const char *name, int line, int col)
+note_name(void *arg, const char *file, const char *name, int line, int col)
 {
 	struct seen *s = arg;
 
-	buf_printf(&s->b, "%s@%d:%d ", name, line, col);
+	buf_printf(&s->b, "%s@%s:%d:%d ", name, file, line, col);
 }
 
 static void
 test_names(void **state)
 {
 	static const char *const list[] = {
-		"footer", NULL, "{{org.name}}\n{{! not a name }}{{>footer}}",
-		NULL
+		"footer", "de/footer.txt.mustache",
+		"\n{{! not a name }}{{>footer}} {{org.name}}", NULL
 	};
 	struct partials ps = { list, 0, -1 };
 	const char *src = "{{title}}\n  {{#events}}{{{ title }}} {{.}}"
@@ -446,14 +446,17 @@ test_names(void **state)
 	struct tmpl *t;
 
 	(void)state;
-	t = tmpl_parse(src, strlen(src), NULL, TMPL_HTML, get_partial, &ps,
-	    NULL);
+	t = tmpl_parse(src, strlen(src), "de/mail.txt.mustache", TMPL_HTML,
+	    get_partial, &ps, NULL);
 	assert_non_null(t);
 	buf_init(&seen.b);
 	buf_puts(&seen.b, "");
 	assert_int_equal(tmpl_names(t, note_name, &seen), 7);
-	assert_string_equal(seen.b.data, "title@1:1 events@2:3 title@2:14 "
-	    "none@3:1 x.y@3:11 dyn@3:30 org.name@1:1 ");
+	/* a name in a partial: the partial's file, line and column */
+	assert_string_equal(seen.b.data, "title@de/mail.txt.mustache:1:1 "
+	    "events@de/mail.txt.mustache:2:3 title@de/mail.txt.mustache:2:14 "
+	    "none@de/mail.txt.mustache:3:1 x.y@de/mail.txt.mustache:3:11 "
+	    "dyn@de/mail.txt.mustache:3:30 org.name@de/footer.txt.mustache:2:30 ");
 	buf_free(&seen.b);
 	tmpl_free(t);
 }
