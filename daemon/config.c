@@ -80,6 +80,8 @@ static const struct key keys[] = {
 	{ "newsletter", "schedule", K_RRULE, F(schedule), 0, 0 },
 	{ "newsletter", "horizon", K_DURATION, F(horizon), 86400, 366 * 86400L },
 	{ "newsletter", "review_lead", K_DURATION, F(review_lead), 0, 30 * 86400L },
+	{ "newsletter", "review_to", K_EMAIL, F(review_to), 0, 0 },
+	{ "newsletter", "grace", K_DURATION, F(grace), 0, 28 * 86400L },
 	{ "newsletter", "list_id", K_DOMAIN, F(list_id), 0, 0 },
 	{ "newsletter", "require_editorial", K_BOOL, F(require_editorial), 0, 0 },
 	{ "newsletter", "order", K_ORDER, F(order), 0, 0 },
@@ -514,6 +516,7 @@ config_defaults(void)
 	cfg->schedule = xstrdup("FREQ=MONTHLY;BYDAY=1MO;BYHOUR=9;BYMINUTE=0");
 	cfg->horizon = 42 * 86400;
 	cfg->review_lead = 24 * 3600;
+	cfg->grace = 3 * 86400;
 	cfg->list_id = xstrdup("rundbrief.example.org");
 	cfg->order = CONFIG_ORDER_DATE;
 	cfg->reminder_offsets = xcalloc(2, sizeof(long));

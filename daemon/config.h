@@ -79,7 +79,9 @@ struct config {
 	/* [newsletter] */
 	char *schedule;        /* RRULE, local time */
 	long horizon;          /* seconds, default 42d */
-	long review_lead;      /* seconds, default 24h */
+	long review_lead;      /* seconds, default 24h; 0: no review copy */
+	char *review_to;       /* NULL: organizer_email */
+	long grace;            /* seconds a late newsletter may go, 3d */
 	char *list_id;         /* e.g. "rundbrief.example.org" */
 	int require_editorial; /* 0/1, default 0 */
 	enum config_order order; /* default date */

@@ -205,6 +205,64 @@ static const char *const migrations[] = {
 	"  subject TEXT,"
 	"  preheader TEXT,"
 	"  PRIMARY KEY (mailing_id, lang)) WITHOUT ROWID;",
+
+	/* 6: the daemon's schedule. A job is written when it fires (or is
+	 * skipped), in the transaction that makes its mailing, so its key
+	 * ("newsletter:2026-12", "review:2026-12", "warning:2026-12",
+	 * "reminder:UID:OCCURRENCE:7d") makes it happen once; jobs still
+	 * to come are computed from the rules, not stored. A held month
+	 * waits in holds. Events remember when they were published (no
+	 * reminder is due before that). Outbox rows may go to an address
+	 * that is no subscriber's (the coordinator's review copy), with a
+	 * note on top of the mailing's messages: the outbox is rebuilt,
+	 * SQLite cannot drop a NOT NULL. */
+	"CREATE TABLE jobs ("
+	"  key TEXT PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('newsletter','review',"
+	"    'warning','reminder')),"
+	"  due INTEGER NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('done','skipped')),"
+	"  mailing_id INTEGER REFERENCES mailings(id) ON DELETE SET NULL,"
+	"  event_id INTEGER REFERENCES events(id) ON DELETE CASCADE,"
+	"  note TEXT,"
+	"  fired_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX jobs_fired ON jobs(fired_at);"
+	"CREATE TABLE holds ("
+	"  month TEXT PRIMARY KEY,"
+	"  created_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"ALTER TABLE events ADD COLUMN published_at INTEGER;"
+	"UPDATE events SET published_at = updated_at WHERE status <> 'draft';"
+	"ALTER TABLE mailings ADD COLUMN note TEXT;"
+	"CREATE TABLE outbox_v6 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  mailing_id INTEGER NOT NULL REFERENCES mailings(id)"
+	"    ON DELETE CASCADE,"
+	"  subscriber_id INTEGER REFERENCES subscribers(id)"
+	"    ON DELETE CASCADE,"
+	"  rcpt TEXT,"
+	"  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued',"
+	"    'sending','sent','deferred','failed','cancelled')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt INTEGER NOT NULL,"
+	"  last_reply TEXT,"
+	"  message_id TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  sent_at INTEGER,"
+	"  bounced INTEGER NOT NULL DEFAULT 0,"
+	"  CHECK ((subscriber_id IS NULL) <> (rcpt IS NULL)),"
+	"  UNIQUE (mailing_id, subscriber_id));"
+	"INSERT INTO outbox_v6 (id, mailing_id, subscriber_id, state, attempts,"
+	"  next_attempt, last_reply, message_id, created_at, updated_at,"
+	"  sent_at, bounced)"
+	"  SELECT id, mailing_id, subscriber_id, state, attempts, next_attempt,"
+	"  last_reply, message_id, created_at, updated_at, sent_at, bounced"
+	"  FROM outbox;"
+	"DROP TABLE outbox;"
+	"ALTER TABLE outbox_v6 RENAME TO outbox;"
+	"CREATE INDEX outbox_due ON outbox(next_attempt, id)"
+	"  WHERE state IN ('queued','deferred');"
+	"CREATE INDEX outbox_subscriber ON outbox(subscriber_id);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

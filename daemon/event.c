@@ -457,8 +457,10 @@ set_status(struct db *db, int64_t id, const char *to, char **errstr)
 		event_free(ev);
 		return -1;
 	}
-	st = db_stmt(db, "UPDATE events SET status = ?, sequence = sequence + ?,"
-	    " updated_at = ? WHERE id = ?");
+	st = db_stmt(db, "UPDATE events SET status = ?1, sequence = sequence + ?2,"
+	    " updated_at = ?3, published_at = CASE WHEN ?1 = 'published'"
+	    " THEN coalesce(published_at, ?3) ELSE published_at END"
+	    " WHERE id = ?4");
 	db_bind_text(st, 1, to);
 	sqlite3_bind_int(st, 2, strcmp(to, "cancelled") == 0 &&
 	    strcmp(ev->status, "published") == 0 ? 1 : 0);
