@@ -89,10 +89,11 @@ class Msg:
             if self.subject.startswith(prefix):
                 self.kind = kind
         if self.rcpt.lower() == COORD:
-            # the coordinator's mail: the review copy names the hold
-            # command, the warning about a missing editorial does not
-            self.kind = "review" if "newsletter hold" in self.text \
-                else "warning"
+            # the coordinator's mail: the warning says that the editorial
+            # is missing, the review copy is the newsletter with a note
+            self.kind = "warning" if re.search(
+                r"(?i)fehlt das editorial|editorial fehlt|no editorial|"
+                r"missing", self.text) else "review"
         self.method = str(self.calendar.get("METHOD")) \
             if self.calendar is not None else None
 
@@ -183,8 +184,13 @@ class Schedule(Pressure):
     def step(self, srv, instant, want, what):
         """A pass at instant; want: {(kind, what, rcpt): count} of the
         messages it must deliver, nothing more. Returns the messages."""
+        mailings = self.sql("SELECT count(*) FROM mailings")[0][0]
         self.once(instant)
         msgs = self.new_messages(srv)
+        if not want:
+            self.assertEqual(self.sql("SELECT count(*) FROM mailings")[0][0],
+                             mailings, "%s: a mailing was made (pass at "
+                             "%s)" % (what, now_arg(instant)))
         keys = self.keys()
         got = collections.Counter(self.label(m, keys) for m in msgs)
         self.assertEqual(dict(got), dict(want), "%s (pass at %s)"
@@ -453,6 +459,60 @@ class TestMonths(Schedule):
         self.step(srv, utc("2027-06-08T10:00"),
                   self.to(self.PEOPLE, "newsletter", "newsletter:2027-06"),
                   "the editorial arrived within the grace")
+
+
+class TestRetries(Schedule):
+    def test_retries_follow_the_simulated_clock(self):
+        srv = self.start_server()
+        self.configure_schedule(srv, newsletter="review_lead = 0\n")
+        people = self.PEOPLE + ["once-451@example.org"]
+        self.add_subscribers([(a, "") for a in people])
+        self.editorial("2027-02")
+        self.step(srv, utc("2027-01-20T12:00"), {}, "the start")
+        self.step(srv, utc("2027-02-01T08:00"),
+                  self.to(self.PEOPLE, "newsletter", "newsletter:2027-02"),
+                  "the newsletter; 451 for one")
+        self.assertEqual(self.states()["once-451@example.org"], "deferred")
+        [(due,)] = self.sql("SELECT next_attempt FROM outbox WHERE"
+                            " state = 'deferred'")
+        self.assertGreater(due, utc("2027-02-01T08:00").timestamp())
+        self.step(srv, datetime.datetime.fromtimestamp(due - 1, UTC), {},
+                  "a second before the retry")
+        self.step(srv, datetime.datetime.fromtimestamp(due, UTC),
+                  {("newsletter", "newsletter:2027-02",
+                    "once-451@example.org"): 1}, "the retry")
+
+
+class TestReminders(Schedule):
+    def test_no_reminder_due_before_the_event_was_published(self):
+        """An event three days ahead, published now: its 7d moment came
+        before the publication (though after the scheduler's start)."""
+        srv = self.start_server()
+        now = datetime.datetime.now(BERLIN).replace(second=0, microsecond=0)
+        # a monthly moment outside the days this test passes through
+        d = (now + datetime.timedelta(days=15)).day
+        self.configure_schedule(srv, newsletter="schedule = FREQ=MONTHLY;"
+                                "BYMONTHDAY=%d;BYHOUR=9;BYMINUTE=0\n"
+                                "review_lead = 0\n" % d,
+                                reminders="offsets = 7d, 1d\n")
+        self.add_subscribers([(a, "") for a in self.PEOPLE])
+        self.step(srv, now - datetime.timedelta(days=5), {}, "the start")
+        start = now + datetime.timedelta(days=3)
+        e = self.add_event("--kind", "training", "--title", "Kurzfristig",
+                           "--start", start.strftime("%Y-%m-%d %H:%M"))
+        u = self.uid(e)
+        self.ok("event", "publish", e)
+        self.step(srv, now + datetime.timedelta(hours=1),
+                  self.to(self.PEOPLE, "invitation", "Kurzfristig"),
+                  "the invitations, and no 7d reminder: its moment (4 days "
+                  "ago) came before the publication")
+        self.assertEqual(self.job("reminder:%s:single:7d" % u)[:2],
+                         ("reminder", "skipped"))
+        self.step(srv, start - datetime.timedelta(days=1, minutes=1), {},
+                  "a minute before the 1d reminder")
+        self.step(srv, start - datetime.timedelta(days=1),
+                  self.to(self.PEOPLE, "reminder",
+                          "reminder:%s:single:1d" % u), "1 day before")
 
 
 class TestDst(Schedule):
