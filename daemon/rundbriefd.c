@@ -118,7 +118,7 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: rundbriefd [-c FILE] [-n] [-f] [-v] [--once "
-	    "[--now YYYY-MM-DDTHH:MM:SSZ]]\n"
+	    "[--now T]]\n"
 	    "  -c FILE  configuration (default: $RUNDBRIEF_CONFIG, else "
 	    RUNDBRIEF_SYSCONFDIR "/rundbrief/rundbrief.ini,\n"
 	    "           else the embedded defaults)\n"
@@ -127,7 +127,9 @@ usage(FILE *fp)
 	    "  -v       debug logging\n"
 	    "  --once   one pass (fire the due jobs, deliver what is due), "
 	    "then exit\n"
-	    "  --now T  with --once: as if it were the UTC instant T\n"
+	    "  --now T  with --once: as if it were T, a UTC instant\n"
+	    "           (2027-03-01T08:00:00Z) or a local time in [general]\n"
+	    "           timezone (\"2027-03-01 09:00\")\n"
 	    "  --help, --version\n");
 }
 
@@ -327,11 +329,6 @@ main(int argc, char **argv)
 		case 'V': puts("rundbriefd " RUNDBRIEF_VERSION); return 0;
 		case 'O': one = 1; break;
 		case 'N':
-			if (clock_parse_utc(optarg, &now_arg) < 0) {
-				log_warnx("--now %s: not a UTC instant like "
-				    "2027-03-01T08:00:00Z", optarg);
-				return EX_USAGE;
-			}
 			now_given = 1;
 			now_str = optarg;
 			break;
@@ -344,10 +341,20 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
-	if (now_given)
-		clock_set(now_arg);
 	if (config_load(cfgpath, &cfg) < 0)
 		return EX_CONFIG;
+	/* a UTC instant, or a local time in [general] timezone */
+	if (now_given && clock_parse_utc(now_str, &now_arg) < 0 &&
+	    (strlen(now_str) != 16 || ical_local_to_utc(cfg->timezone, now_str,
+	    &now_arg) < 0)) {
+		log_warnx("--now %s: neither a UTC instant like "
+		    "2027-03-01T08:00:00Z nor a local time like "
+		    "\"2027-03-01 09:00\"", now_str);
+		config_free(cfg);
+		return EX_USAGE;
+	}
+	if (now_given)
+		clock_set(now_arg);
 	if (check) {
 		if (smtp_global_init(&err) < 0) {
 			log_warnx("%s", err);
