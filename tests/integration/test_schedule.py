@@ -43,6 +43,7 @@ from test_pressure import Pressure, report  # noqa: E402
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 UTC = datetime.timezone.utc
 COORD = FROM_ADDR               # [general] organizer_email, no subscriber
+REVIEW_TO = "redaktion@landkreis.example"
 MONTHS_DE = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli",
              "August", "September", "Oktober", "November", "Dezember"]
 # kind by the Subject the German templates write
@@ -88,7 +89,7 @@ class Msg:
         for prefix, kind in SUBJECT_KINDS:
             if self.subject.startswith(prefix):
                 self.kind = kind
-        if self.rcpt.lower() == COORD:
+        if self.rcpt.lower() in (COORD, REVIEW_TO):
             # the coordinator's mail: the warning says that the editorial
             # is missing, the review copy is the newsletter with a note
             self.kind = "warning" if re.search(
@@ -435,6 +436,21 @@ class TestMonths(Schedule):
                          "no log line for the skipped month")
         self.step(srv, utc("2027-06-08T07:00"), {}, "a day later")
         self.assertEqual(self.sql("SELECT count(*) FROM mailings"), [(0,)])
+
+    def test_review_to(self):
+        srv = self.start_server()
+        self.configure_schedule(srv, newsletter="review_to = %s\n"
+                                % REVIEW_TO)
+        self.add_subscribers([(a, "") for a in self.PEOPLE])
+        self.editorial("2027-06")
+        self.step(srv, utc("2027-06-01T12:00"), {}, "the start")
+        [m] = self.step(srv, utc("2027-06-06T07:00"),
+                        {("review", "review:2027-06", REVIEW_TO): 1},
+                        "the review copy to review_to, not the organizer")
+        self.assertIn("rundbrief newsletter hold 2027-06", m.text)
+        self.step(srv, utc("2027-06-07T07:00"),
+                  self.to(self.PEOPLE, "newsletter", "newsletter:2027-06"),
+                  "the newsletter")
 
     def test_require_editorial_warns_once_and_holds(self):
         srv = self.start_server()

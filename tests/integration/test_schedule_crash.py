@@ -25,7 +25,7 @@ from test_schedule import MONTHS_DE, RealClock  # noqa: E402
 
 # seconds after the start for the first kills: before, while and just
 # after the job, the mailing and its outbox rows are made
-EARLY = [(0.005, 0.03), (0.03, 0.08), (0.08, 0.2)]
+EARLY = [(0.005, 0.02), (0.02, 0.045), (0.045, 0.09)]
 
 
 class TestCrash(RealClock):
@@ -45,6 +45,7 @@ class TestCrash(RealClock):
         kills = []
         for k in range(self.KILLS):
             d = self.start_daemon()
+            t = time.monotonic()
             if k < len(EARLY):
                 time.sleep(random.uniform(*EARLY[k]))
             else:
@@ -58,8 +59,13 @@ class TestCrash(RealClock):
                 time.sleep(random.uniform(0, 0.3))
             d.kill()
             d.wait()
+            after = time.monotonic() - t
+            log = self.log_text()
+            stage = "sending" if "sending to" in log else \
+                "started" if "started" in log else "starting"
             rows = self.sql("SELECT count(*) FROM outbox")[0][0]
-            kills.append((len(self.newsletters()), rows, srv.total()))
+            kills.append((after, stage, len(self.newsletters()), rows,
+                          srv.total()))
         d = self.start_daemon()
         self.assertTrue(wait_for(lambda: srv.total() >= self.N, 90),
                         "%d received: %s" % (srv.total(), self.log_text()))
@@ -107,9 +113,10 @@ class TestCrash(RealClock):
                allowed="%d" % (self.CONNECTIONS * self.KILLS),
                stale_message_ids=stale, resent_with_same_id=same_id_twice,
                seconds="%.0f" % took)
-        for i, (m, rows, got) in enumerate(kills, 1):
-            print("  kill %d: %d newsletter mailing(s), %d outbox rows, "
-                  "%d received" % (i, m, rows, got), flush=True)
+        for i, (after, stage, m, rows, got) in enumerate(kills, 1):
+            print("  kill %d after %.3f s (%s): %d newsletter mailing(s), "
+                  "%d outbox rows, %d received" % (i, after, stage, m, rows,
+                                                   got), flush=True)
         self.assertEqual(lost, 0)
         self.assertLessEqual(dups, self.CONNECTIONS * self.KILLS)
         self.assertLessEqual(stale, dups)
