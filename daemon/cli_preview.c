@@ -215,7 +215,7 @@ cli_preview(struct cli *c, int argc, char **argv)
 		struct buf eml;
 
 		buf_init(&eml);
-		rc = deliver_compose(c->cfg, m, s, &eml, NULL, &err);
+		rc = deliver_compose(c->cfg, m, s, NULL, &eml, NULL, &err);
 		if (rc == 0)
 			fwrite(eml.data, 1, eml.len, stdout);
 		buf_free(&eml);

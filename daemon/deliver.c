@@ -58,6 +58,7 @@ struct deliver {
 	volatile sig_atomic_t stop, yield;
 	int db_trouble;            /* a claim failed (database locked …) */
 	char *from_name, *from_addr;
+	char *salt;                /* of the Message-IDs */
 	void (*tick)(void *);
 	void *tick_arg;
 	/* mailings blocked during this run: their claimed rows go back */
@@ -71,6 +72,49 @@ struct deliver {
 		size_t n;
 	} streak;
 };
+
+/* The database's secret salt (a fresh random one if it has none). */
+static char *
+msgid_salt(struct db *db)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT value FROM meta"
+	    " WHERE key = 'tombstone_salt'");
+	char *salt = NULL;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		salt = xstrdup(db_col_text(st, 0));
+	sqlite3_reset(st);
+	return salt != NULL && *salt != '\0' ? salt : random_hex(16);
+}
+
+/*
+ * The Message-ID of an outbox row, the same every time it is written: a
+ * message sent again after a crash (it was on the wire) is recognisably
+ * the same message. A keyed hash, so it tells nothing about the row.
+ */
+static void
+msgid_local(const struct deliver *d, int64_t row, char out[33])
+{
+	char hex[65], *in = xasprintf("%s:msgid:%lld", d->salt,
+	    (long long)row);
+
+	sha256_hex(in, strlen(in), hex);
+	memcpy(out, hex, 32);
+	out[32] = '\0';
+	free(in);
+}
+
+/* "subscriber 12", or the address of a row that is no subscriber's
+ * (the coordinator's copy). */
+static const char *
+who(const struct outbox_item *it, char *buf, size_t size)
+{
+	if (it->sub->id != 0)
+		snprintf(buf, size, "subscriber %lld", (long long)it->sub->id);
+	else
+		snprintf(buf, size, "%s", it->sub->email);
+	return buf;
+}
 
 /* Splits "Name <addr>" or "addr". */
 static void
@@ -104,6 +148,7 @@ deliver_new(const struct config *cfg, struct db *db, char **errstr)
 
 	d->cfg = cfg;
 	d->db = db;
+	d->salt = db != NULL ? msgid_salt(db) : random_hex(16);
 	split_from(cfg->from, &d->from_name, &d->from_addr);
 	if (cfg->smtp_url == NULL)
 		return d;
@@ -176,6 +221,7 @@ deliver_free(struct deliver *d)
 	smtp_free(d->smtp);
 	free(d->from_name);
 	free(d->from_addr);
+	free(d->salt);
 	free(d);
 }
 
@@ -252,8 +298,8 @@ mailing_cached(struct deliver *d, int64_t id, char **errstr)
 
 int
 deliver_compose(const struct config *cfg, struct mailing *m,
-    const struct subscriber *s, struct buf *out, char **message_id,
-    char **errstr)
+    const struct subscriber *s, const char *msgid_local, struct buf *out,
+    char **message_id, char **errstr)
 {
 	struct mailing_msg mm;
 	struct mime_msg msg;
@@ -309,6 +355,7 @@ deliver_compose(const struct config *cfg, struct mailing *m,
 	msg.reply_to_addr = cfg->reply_to;
 	msg.subject = mm.r.subject;
 	msg.msgid_domain = cfg->message_id_domain;
+	msg.msgid_local = msgid_local;
 	msg.date = now;
 	{
 		/* the Date header in the configured zone */
@@ -361,7 +408,7 @@ next_flight(struct deliver *d)
 {
 	struct flight *f;
 	struct mailing *m;
-	char *err = NULL, label[40];
+	char *err = NULL, label[40], local[33];
 
 	for (;;) {
 		if (d->stop || d->yield)
@@ -398,8 +445,9 @@ next_flight(struct deliver *d)
 			goto next;
 		}
 		m = mailing_cached(d, f->it->mailing_id, &err);
-		if (m == NULL || deliver_compose(d->cfg, m, f->it->sub, &f->data,
-		    &f->message_id, &err) < 0) {
+		msgid_local(d, f->it->id, local);
+		if (m == NULL || deliver_compose(d->cfg, m, f->it->sub, local,
+		    &f->data, &f->message_id, &err) < 0) {
 			char *clean = str_sanitize(err ? err : "?");
 			log_warnx("%s: cannot write the message to subscriber "
 			    "%lld: %s", mailing_label(f->it->mailing_id, label,
@@ -587,7 +635,7 @@ static void
 settle(struct deliver *d, struct flight *f, enum smtp_status status,
     int code, const char *text)
 {
-	char label[40], *clean = str_sanitize(text ? text : "");
+	char label[40], whom[300], *clean = str_sanitize(text ? text : "");
 	int rc;
 
 	mailing_label(f->it->mailing_id, label, sizeof(label));
@@ -599,15 +647,15 @@ settle(struct deliver *d, struct flight *f, enum smtp_status status,
 	switch (status) {
 	case SMTP_SENT:
 		record(d, REC_SENT, f->it, f->message_id, 0, clean);
-		log_info("%s: sent to subscriber %lld: %s", label,
-		    (long long)f->it->sub->id, clean);
+		log_debug("%s: sent to %s: %s", label, who(f->it, whom,
+		    sizeof(whom)), clean);
 		streak(d, f, 0, code, clean);
 		count(d, &d->stats->sent);
 		break;
 	case SMTP_TEMPFAIL:
 		rc = record(d, REC_TEMPFAIL, f->it, NULL, 0, clean);
-		log_info("%s: subscriber %lld %s after %d attempt%s: %s", label,
-		    (long long)f->it->sub->id, rc == 1 ? "failed (too old)" :
+		log_info("%s: %s %s after %d attempt%s: %s", label,
+		    who(f->it, whom, sizeof(whom)), rc == 1 ? "failed (too old)" :
 		    "deferred", f->it->attempts + 1,
 		    f->it->attempts ? "s" : "", clean);
 		count(d, rc == 1 ? &d->stats->failed : &d->stats->deferred);
@@ -620,14 +668,14 @@ settle(struct deliver *d, struct flight *f, enum smtp_status status,
 		break;
 	case SMTP_ABORTED:
 		record(d, REC_UNCLAIM, f->it, NULL, 0, NULL);
-		log_info("%s: subscriber %lld cut off while stopping; stays "
-		    "queued", label, (long long)f->it->sub->id);
+		log_info("%s: %s cut off while stopping; stays "
+		    "queued", label, who(f->it, whom, sizeof(whom)));
 		break;
 	default:
 		record(d, REC_PERMFAIL, f->it, NULL, status == SMTP_PERMFAIL,
 		    clean);
-		log_info("%s: subscriber %lld failed%s: %s", label,
-		    (long long)f->it->sub->id, status == SMTP_PERMFAIL ?
+		log_info("%s: %s failed%s: %s", label,
+		    who(f->it, whom, sizeof(whom)), status == SMTP_PERMFAIL ?
 		    " (hard bounce)" : "", clean);
 		count(d, &d->stats->failed);
 		streak(d, f, 1, code, clean);

@@ -75,13 +75,14 @@ void deliver_set_tick(struct deliver *d, void (*fn)(void *arg), void *arg);
 /*
  * Composes the complete message (RFC 5322, CRLF) that mailing `mailing_id`
  * sends to the subscriber with address email, as deliver_run would.
+ * msgid_local is the Message-ID's part before the @ (NULL: random).
  * Returns 0 or -1 with *errstr. (For `rundbrief preview --format eml`.)
  */
 struct subscriber;
 struct mailing;
 struct buf;
 int deliver_compose(const struct config *cfg, struct mailing *m,
-    const struct subscriber *s, struct buf *out, char **message_id,
-    char **errstr);
+    const struct subscriber *s, const char *msgid_local, struct buf *out,
+    char **message_id, char **errstr);
 
 #endif

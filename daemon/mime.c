@@ -531,7 +531,8 @@ mime_build(const struct mime_msg *m, struct buf *out, char **message_id,
 	/* One getrandom() for the Message-ID (128 bits) and both
 	 * boundaries (96 bits each). */
 	rnd = random_hex(16 + 12 + 12);
-	msgid = xasprintf("%.32s@%s", rnd, dom);
+	msgid = xasprintf("%.32s@%s", m->msgid_local != NULL ?
+	    m->msgid_local : rnd, dom);
 	snprintf(balt, sizeof(balt), "=_A%.24s", rnd + 32);
 	snprintf(bmix, sizeof(bmix), "=_M%.24s", rnd + 56);
 	free(rnd);

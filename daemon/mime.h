@@ -72,6 +72,7 @@ struct mime_msg {
 	/* Domain of the Message-ID; NULL = the domain of from_addr. Never
 	 * the machine's host name. */
 	const char	*msgid_domain;
+	const char	*msgid_local;	/* NULL: 128 random bits */
 	time_t		 date;
 	/* Zone of the Date header in seconds east of UTC (0 = +0000); see
 	 * mime_utc_offset(). Must be within +-24 hours. */
