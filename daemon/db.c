@@ -25,6 +25,7 @@ struct db {
 	size_t ncache;
 	int busy_ms;		/* how long a statement waits for a lock */
 	int gave_up;		/* a statement found the database locked */
+	int nest;		/* savepoints open inside the transaction */
 };
 
 #define BUSY_MS_DEFAULT 5000
@@ -596,20 +597,40 @@ tx(struct db *db, const char *sql)
 int
 db_begin(struct db *db)
 {
-	return tx(db, "BEGIN IMMEDIATE");
+	if (sqlite3_get_autocommit(db->h)) {
+		db->nest = 0;
+		return tx(db, "BEGIN IMMEDIATE");
+	}
+	if (tx(db, "SAVEPOINT nest") < 0)
+		return -1;
+	db->nest++;
+	return 0;
 }
 
 int
 db_commit(struct db *db)
 {
+	if (db->nest > 0 && !sqlite3_get_autocommit(db->h)) {
+		db->nest--;
+		return tx(db, "RELEASE nest");
+	}
+	db->nest = 0;
 	return tx(db, "COMMIT");
 }
 
 int
 db_rollback(struct db *db)
 {
-	if (sqlite3_get_autocommit(db->h))
+	if (sqlite3_get_autocommit(db->h)) {
+		db->nest = 0;
 		return 0;
+	}
+	if (db->nest > 0) {
+		db->nest--;
+		if (tx(db, "ROLLBACK TO nest") < 0)
+			return -1;
+		return tx(db, "RELEASE nest");
+	}
 	return tx(db, "ROLLBACK");
 }
 

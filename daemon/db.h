@@ -47,7 +47,11 @@ sqlite3 *db_handle(struct db *db);
  */
 sqlite3_stmt *db_stmt(struct db *db, const char *sql);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Return 0 or -1 (logged). */
+/*
+ * BEGIN IMMEDIATE / COMMIT / ROLLBACK. Return 0 or -1 (logged). Inside a
+ * transaction they nest as savepoints: an inner commit keeps its changes
+ * for the outer transaction, an inner rollback undoes only its own.
+ */
 int db_begin(struct db *db);
 int db_commit(struct db *db);
 int db_rollback(struct db *db);

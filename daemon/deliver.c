@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "db.h"
 #include "deliver.h"
@@ -125,7 +126,7 @@ deliver_new(const struct config *cfg, struct db *db, char **errstr)
 		return NULL;
 	}
 	if (cfg->rate_per_hour > 0 && db != NULL) {
-		n = outbox_sent_since(db, time(NULL) - 3600, &times);
+		n = outbox_sent_since(db, clock_now() - 3600, &times);
 		smtp_seed_hour(d->smtp, times, n);
 		free(times);
 	}
@@ -261,7 +262,7 @@ deliver_compose(const struct config *cfg, struct mailing *m,
 	char *from_name, *from_addr, *list_id = NULL, *https = NULL;
 	const char *reply = cfg->reply_to ? cfg->reply_to : cfg->organizer_email;
 	size_t nh = 0;
-	time_t now = time(NULL);
+	time_t now = clock_now();
 	int rc;
 
 	if (mailing_render(m, s, &mm, errstr) < 0)
@@ -370,7 +371,7 @@ next_flight(struct deliver *d)
 			free(d->queue);
 			d->queue = NULL;
 			d->nqueue = d->qpos = 0;
-			n = outbox_claim(d->db, time(NULL), CLAIM_BATCH,
+			n = outbox_claim(d->db, clock_now(), CLAIM_BATCH,
 			    &d->queue);
 			if (n < 0)
 				d->db_trouble = 1;
@@ -384,6 +385,11 @@ next_flight(struct deliver *d)
 		if (is_blocked(d, f->it->mailing_id)) {
 			record(d, REC_UNCLAIM, f->it, NULL, 0, NULL);
 			goto next;
+		}
+		if (f->it->sub->id == 0 && f->it->sub->language[0] == '\0') {
+			/* the coordinator's copy: the default language */
+			free(f->it->sub->language);
+			f->it->sub->language = xstrdup(d->cfg->language);
 		}
 		if (strcmp(f->it->sub->status, "active") != 0) {
 			record(d, REC_SKIP, f->it, NULL, 0,
@@ -405,7 +411,10 @@ next_flight(struct deliver *d)
 			err = NULL;
 			goto next;
 		}
-		if (d->cfg->envelope_from != NULL) {
+		if (d->cfg->envelope_from != NULL &&
+		    f->it->sub->token[0] == '\0')
+			f->envelope = xstrdup(d->cfg->envelope_from);
+		else if (d->cfg->envelope_from != NULL) {
 			f->envelope = smtp_verp_sender(d->cfg->envelope_from,
 			    f->it->sub->token, &err);
 			if (f->envelope == NULL) {
@@ -449,7 +458,7 @@ static int
 record(struct deliver *d, enum rec what, struct outbox_item *it,
     const char *message_id, int arg, const char *reply)
 {
-	time_t now = time(NULL), given_up = 0;
+	time_t now = clock_now(), given_up = 0;
 	int rc, tries = 0;
 
 	for (;;) {
@@ -480,8 +489,8 @@ record(struct deliver *d, enum rec what, struct outbox_item *it,
 			    "it", (long long)it->sub->id, db_errmsg(d->db));
 		if (d->stop) {
 			if (given_up == 0)
-				given_up = time(NULL) + STOP_RECORD_WAIT;
-			else if (time(NULL) >= given_up) {
+				given_up = clock_now() + STOP_RECORD_WAIT;
+			else if (clock_now() >= given_up) {
 				log_warnx("stopping: the outcome for subscriber "
 				    "%lld is not recorded; it is sent again "
 				    "after a restart", (long long)it->sub->id);
@@ -491,7 +500,7 @@ record(struct deliver *d, enum rec what, struct outbox_item *it,
 		if (d->tick != NULL)
 			d->tick(d->tick_arg);
 		usleep(tries < 10 ? 50000 : 250000);
-		now = time(NULL);
+		now = clock_now();
 	}
 	if (tries > 0)
 		log_info("recorded the outcome for subscriber %lld after %d "
@@ -510,7 +519,7 @@ block(struct deliver *d, int64_t mailing, const char *why)
 		return;
 	if (d->nblocked < MAX_BLOCKED)
 		d->blocked[d->nblocked++] = mailing;
-	while ((rc = outbox_block(d->db, mailing, why, time(NULL))) < 0 &&
+	while ((rc = outbox_block(d->db, mailing, why, clock_now())) < 0 &&
 	    !d->stop)
 		usleep(100000);
 	if (rc == 1)
@@ -563,7 +572,7 @@ streak(struct deliver *d, struct flight *f, int failed, int code,
 		char *why = xasprintf("%d recipients in a row were refused "
 		    "with the same reply (%s)", STREAK_MAX, text);
 		while (outbox_unfail(d->db, d->streak.rows, d->streak.n,
-		    time(NULL)) < 0 && !d->stop)
+		    clock_now()) < 0 && !d->stop)
 			usleep(100000);
 		d->stats->failed -= (long)d->streak.n;
 		block(d, f->it->mailing_id, why);
@@ -715,7 +724,7 @@ deliver_run(struct deliver *d, struct deliver_stats *stats,
 		}
 	}
 	unclaim_rest(d);
-	if (outbox_finish_mailings(d->db, time(NULL), log_finished, NULL) < 0)
+	if (outbox_finish_mailings(d->db, clock_now(), log_finished, NULL) < 0)
 		d->db_trouble = 1;
 	if (d->yield && rc == DELIVER_IDLE)
 		rc = DELIVER_YIELDED;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "db.h"
 #include "event.h"
@@ -32,6 +33,7 @@ struct mailing {
 	struct event *event;       /* event mails: the event */
 	struct event *old;         /* update: the version before */
 	long lead;
+	char *note;                /* the coordinator's copy: text on top */
 	struct frozen_tpl *tpl;
 	size_t ntpl;
 	char **langs;
@@ -206,16 +208,56 @@ find_key(struct db *db, const char *key)
 	return id;
 }
 
+/*
+ * Freezes nl as a newsletter mailing (key may be NULL) inside the caller's
+ * transaction. Returns its id, or -1 with *errstr.
+ */
+static int64_t
+freeze_newsletter(const struct config *cfg, struct db *db,
+    const struct newsletter *nl, const char *key, const char *title,
+    const char *note, time_t now, char **errstr)
+{
+	sqlite3_stmt *st;
+	int64_t mid;
+	size_t i;
+
+	mid = insert_mailing(db, "newsletter", key, title, 0, now, errstr);
+	if (mid < 0)
+		return -1;
+	st = db_stmt(db, "UPDATE mailings SET year = ?, month = ?, win_from = ?,"
+	    " win_to = ?, note = ? WHERE id = ?");
+	sqlite3_bind_int(st, 1, nl->year);
+	sqlite3_bind_int(st, 2, nl->month);
+	sqlite3_bind_int64(st, 3, (int64_t)nl->from);
+	sqlite3_bind_int64(st, 4, (int64_t)nl->to);
+	db_bind_text(st, 5, note);
+	sqlite3_bind_int64(st, 6, mid);
+	if (db_exec_stmt(db, st, errstr) < 0)
+		return -1;
+	for (i = 0; i < nl->neditorials; i++)
+		if (save_editorial(db, mid, &nl->editorials[i]) < 0) {
+			*errstr = xstrdup(db_errmsg(db));
+			return -1;
+		}
+	for (i = 0; i < nl->nevents; i++)
+		if (save_event(db, mid, "item", (int)i, &nl->events[i],
+		    nl->when[i]) < 0) {
+			*errstr = xstrdup(db_errmsg(db));
+			return -1;
+		}
+	if (freeze_templates(cfg, db, mid, "newsletter", errstr) < 0)
+		return -1;
+	return mid;
+}
+
 int
 mailing_newsletter(const struct config *cfg, struct db *db, int year,
     int month, int force, time_t now, int64_t *id, long *queued,
     char **errstr)
 {
 	struct newsletter nl;
-	sqlite3_stmt *st;
 	char key[32], title[64];
 	int64_t mid, existing;
-	size_t i;
 
 	snprintf(key, sizeof(key), "newsletter:%04d-%02d", year, month);
 	snprintf(title, sizeof(title), "Newsletter %04d-%02d", year, month);
@@ -232,31 +274,9 @@ mailing_newsletter(const struct config *cfg, struct db *db, int year,
 		*errstr = xstrdup(db_errmsg(db));
 		return -1;
 	}
-	mid = insert_mailing(db, "newsletter", force ? NULL : key, title, 0,
+	mid = freeze_newsletter(cfg, db, &nl, force ? NULL : key, title, NULL,
 	    now, errstr);
 	if (mid < 0)
-		goto fail;
-	st = db_stmt(db, "UPDATE mailings SET year = ?, month = ?, win_from = ?,"
-	    " win_to = ? WHERE id = ?");
-	sqlite3_bind_int(st, 1, year);
-	sqlite3_bind_int(st, 2, month);
-	sqlite3_bind_int64(st, 3, (int64_t)nl.from);
-	sqlite3_bind_int64(st, 4, (int64_t)nl.to);
-	sqlite3_bind_int64(st, 5, mid);
-	if (db_exec_stmt(db, st, errstr) < 0)
-		goto fail;
-	for (i = 0; i < nl.neditorials; i++)
-		if (save_editorial(db, mid, &nl.editorials[i]) < 0) {
-			*errstr = xstrdup(db_errmsg(db));
-			goto fail;
-		}
-	for (i = 0; i < nl.nevents; i++)
-		if (save_event(db, mid, "item", (int)i, &nl.events[i],
-		    nl.when[i]) < 0) {
-			*errstr = xstrdup(db_errmsg(db));
-			goto fail;
-		}
-	if (freeze_templates(cfg, db, mid, "newsletter", errstr) < 0)
 		goto fail;
 	*queued = outbox_enqueue(db, mid, NULL, NULL, now);
 	if (*queued < 0) {
@@ -273,6 +293,72 @@ mailing_newsletter(const struct config *cfg, struct db *db, int year,
 fail:
 	db_rollback(db);
 	newsletter_free(&nl);
+	return -1;
+}
+
+int
+mailing_newsletter_of(const struct config *cfg, struct db *db,
+    const struct newsletter *nl, const char *key, time_t now, int64_t *id,
+    long *queued, char **errstr)
+{
+	char title[64];
+	int64_t mid;
+
+	if (find_key(db, key) > 0)
+		return 1;
+	snprintf(title, sizeof(title), "Newsletter %04d-%02d", nl->year,
+	    nl->month);
+	if (db_begin(db) < 0) {
+		*errstr = xstrdup(db_errmsg(db));
+		return -1;
+	}
+	mid = freeze_newsletter(cfg, db, nl, key, title, NULL, now, errstr);
+	if (mid < 0)
+		goto fail;
+	if ((*queued = outbox_enqueue(db, mid, NULL, NULL, now)) < 0 ||
+	    db_commit(db) < 0) {
+		*errstr = xstrdup(db_errmsg(db));
+		goto fail;
+	}
+	*id = mid;
+	return 0;
+fail:
+	db_rollback(db);
+	return -1;
+}
+
+int
+mailing_copy(const struct config *cfg, struct db *db,
+    const struct newsletter *nl, const char *key, const char *title,
+    const char *note, const char *rcpt, time_t now, int64_t *id,
+    char **errstr)
+{
+	sqlite3_stmt *st;
+	int64_t mid;
+
+	if (find_key(db, key) > 0)
+		return 1;
+	if (db_begin(db) < 0) {
+		*errstr = xstrdup(db_errmsg(db));
+		return -1;
+	}
+	mid = freeze_newsletter(cfg, db, nl, key, title, note, now, errstr);
+	if (mid < 0)
+		goto fail;
+	st = db_stmt(db, "INSERT INTO outbox(mailing_id, rcpt, next_attempt,"
+	    " created_at, updated_at) VALUES (?1, ?2, ?3, ?3, ?3)");
+	sqlite3_bind_int64(st, 1, mid);
+	db_bind_text(st, 2, rcpt);
+	sqlite3_bind_int64(st, 3, (int64_t)now);
+	if (db_exec_stmt(db, st, errstr) < 0 || db_commit(db) < 0) {
+		if (*errstr == NULL)
+			*errstr = xstrdup(db_errmsg(db));
+		goto fail;
+	}
+	*id = mid;
+	return 0;
+fail:
+	db_rollback(db);
 	return -1;
 }
 
@@ -314,13 +400,18 @@ mailing_event(const struct config *cfg, struct db *db, const char *kind,
 	}
 	if (freeze_templates(cfg, db, mid, kind, errstr) < 0)
 		goto fail;
-	if (strcmp(kind, "update") == 0 || strcmp(kind, "cancellation") == 0)
+	/* who hears of it after the invitation: those who were invited
+	 * (outbox_enqueue_invited() is the one place that says who) */
+	if (strcmp(kind, "update") == 0 || strcmp(kind, "cancellation") == 0 ||
+	    strcmp(kind, "reminder") == 0)
 		*queued = outbox_enqueue_invited(db, mid, ev->id, organizer(cfg),
 		    now);
 	else
 		*queued = outbox_enqueue(db, mid, ev->district, organizer(cfg),
 		    now);
-	if (*queued < 0 || db_commit(db) < 0) {
+	if (*queued < 0 || (strcmp(kind, "cancellation") == 0 &&
+	    outbox_cancel_reminders(db, ev->id, now) < 0) ||
+	    db_commit(db) < 0) {
 		*errstr = xstrdup(db_errmsg(db));
 		goto fail;
 	}
@@ -362,7 +453,8 @@ mailing_load(const struct config *cfg, struct db *db, int64_t id,
 	size_t n = 0;
 
 	st = db_stmt(db, "SELECT kind, year, month, win_from, win_to, editorial,"
-	    " subject, preheader, lead, languages FROM mailings WHERE id = ?");
+	    " subject, preheader, lead, languages, note FROM mailings"
+	    " WHERE id = ?");
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -387,6 +479,8 @@ mailing_load(const struct config *cfg, struct db *db, int64_t id,
 	}
 	m->nl.serial = (unsigned long)id;
 	m->lead = (long)sqlite3_column_int64(st, 8);
+	if (sqlite3_column_type(st, 10) != SQLITE_NULL)
+		m->note = xstrdup(db_col_text(st, 10));
 	langs = db_col_text(st, 9);
 	copy = xstrdup(langs);
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",",
@@ -487,6 +581,7 @@ mailing_free(struct mailing *m)
 	for (i = 0; m->langs && m->langs[i]; i++)
 		free(m->langs[i]);
 	free(m->langs);
+	free(m->note);
 	free(m->kind);
 	free(m);
 }
@@ -525,6 +620,45 @@ mailing_preview(const struct config *cfg, struct db *db, const char *kind,
 
 /* ---- rendering ---- */
 
+/* The coordinator's note on top of both parts of their copy. */
+static void
+add_note(const char *note, struct rendered *r)
+{
+	struct buf b;
+	const char *body, *p;
+	size_t at = 0;
+
+	buf_init(&b);
+	buf_puts(&b, note);
+	buf_puts(&b, "\n\n----------------------------------------------------"
+	    "--------------------\n\n");
+	buf_append(&b, r->text.data, r->text.len);
+	buf_free(&r->text);
+	r->text = b;
+	if (r->html.len == 0)
+		return;
+	buf_init(&b);
+	if ((body = strstr(r->html.data, "<body")) != NULL &&
+	    (p = strchr(body, '>')) != NULL)
+		at = (size_t)(p + 1 - r->html.data);
+	buf_append(&b, r->html.data, at);
+	buf_puts(&b, "\n<div style=\"border:2px solid #b35900;padding:12px;"
+	    "margin:12px;font-family:sans-serif;white-space:pre-wrap\">");
+	for (p = note; *p != '\0'; p++) {
+		switch (*p) {
+		case '&': buf_puts(&b, "&amp;"); break;
+		case '<': buf_puts(&b, "&lt;"); break;
+		case '>': buf_puts(&b, "&gt;"); break;
+		case '"': buf_puts(&b, "&quot;"); break;
+		default: buf_putc(&b, *p); break;
+		}
+	}
+	buf_puts(&b, "</div>\n");
+	buf_append(&b, r->html.data + at, r->html.len - at);
+	buf_free(&r->html);
+	r->html = b;
+}
+
 int
 mailing_render(struct mailing *m, const struct subscriber *s,
     struct mailing_msg *out, char **errstr)
@@ -532,12 +666,16 @@ mailing_render(struct mailing *m, const struct subscriber *s,
 	const struct config *cfg = m->cfg;
 	struct ical_event ie;
 	struct buf desc;
-	time_t now = time(NULL);
+	time_t now = clock_now();
 	int rc, cancel;
 
 	memset(out, 0, sizeof(*out));
-	if (strcmp(m->kind, "newsletter") == 0)
-		return render_newsletter(m->r, &m->nl, s, &out->r, errstr);
+	if (strcmp(m->kind, "newsletter") == 0) {
+		rc = render_newsletter(m->r, &m->nl, s, &out->r, errstr);
+		if (rc == 0 && m->note != NULL)
+			add_note(m->note, &out->r);
+		return rc;
+	}
 	if (m->event == NULL)
 		return render_notice(m->r, m->kind, s, &out->r, errstr);
 	rc = render_event_mail(m->r, m->kind, m->event, m->old, m->lead, now, s,

@@ -30,13 +30,35 @@ int mailing_newsletter(const struct config *cfg, struct db *db, int year,
     char **errstr);
 
 /*
+ * Freezes the already loaded nl as the newsletter with the given key
+ * (e.g. "newsletter:2026-12") and queues it for every active subscriber.
+ * Returns 0 with *id and *queued, 1 when a mailing with that key exists,
+ * -1 with *errstr. Nests in the caller's transaction.
+ */
+int mailing_newsletter_of(const struct config *cfg, struct db *db,
+    const struct newsletter *nl, const char *key, time_t now, int64_t *id,
+    long *queued, char **errstr);
+
+/*
+ * A copy of the newsletter nl for the coordinator (the review copy, or the
+ * warning about a missing editorial): one message to rcpt, rendered as for
+ * a subscriber of the default language in every district, with note on
+ * top of it. Returns 0 with *id, 1 when key exists, -1 with *errstr.
+ * Nests in the caller's transaction.
+ */
+int mailing_copy(const struct config *cfg, struct db *db,
+    const struct newsletter *nl, const char *key, const char *title,
+    const char *note, const char *rcpt, time_t now, int64_t *id,
+    char **errstr);
+
+/*
  * Makes an event mailing ("invitation", "update", "cancellation",
  * "reminder") of ev — old is the previous version for an update, lead the
  * time before the start for a reminder — and queues it, never for the
  * organizer's own address and only for active subscribers: an invitation
- * or reminder for the subscribers of the event's district (everyone for
- * county-wide events); an update or cancellation for those who were
- * invited. key, if not NULL, makes it unique (e.g. one reminder per event
+ * for the subscribers of the event's district (everyone for county-wide
+ * events); an update, cancellation or reminder for those who were
+ * invited. A reminder's ev is the occurrence it is for. key, if not NULL, makes it unique (e.g. one reminder per event
  * and offset). Returns 0 with *id and *queued, 1 when a mailing with that
  * key exists already, -1 on error.
  */

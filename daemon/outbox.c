@@ -68,19 +68,28 @@ outbox_enqueue(struct db *db, int64_t mailing_id, const char *district,
 	return sqlite3_changes(db_handle(db));
 }
 
+/*
+ * Who hears of an event after its invitation (updates, cancellations,
+ * reminders): the active subscribers an invitation or update of event ?3
+ * was sent to or is on its way to, never the address ?4. The one place
+ * that says so. (When replies are read, those who declined go here.)
+ */
+#define INVITED_SQL \
+	" FROM outbox o" \
+	" JOIN mailings m ON m.id = o.mailing_id" \
+	" JOIN subscribers s ON s.id = o.subscriber_id" \
+	" WHERE m.event_id = ?3 AND m.id <> ?1" \
+	" AND m.kind IN ('invitation','update')" \
+	" AND o.state IN ('queued','sending','sent','deferred')" \
+	" AND s.status = 'active' AND (?4 IS NULL OR s.email <> ?4)"
+
 long
 outbox_enqueue_invited(struct db *db, int64_t mailing_id, int64_t event_id,
     const char *skip, time_t now)
 {
 	sqlite3_stmt *st = db_stmt(db, "INSERT OR IGNORE INTO outbox"
 	    " (mailing_id, subscriber_id, next_attempt, created_at, updated_at)"
-	    " SELECT DISTINCT ?1, s.id, ?2, ?2, ?2 FROM outbox o"
-	    " JOIN mailings m ON m.id = o.mailing_id"
-	    " JOIN subscribers s ON s.id = o.subscriber_id"
-	    " WHERE m.event_id = ?3 AND m.id <> ?1"
-	    " AND m.kind IN ('invitation','update')"
-	    " AND o.state IN ('queued','sending','sent','deferred')"
-	    " AND s.status = 'active' AND (?4 IS NULL OR s.email <> ?4)"
+	    " SELECT DISTINCT ?1, s.id, ?2, ?2, ?2" INVITED_SQL
 	    " ORDER BY s.id");
 
 	sqlite3_bind_int64(st, 1, mailing_id);
@@ -90,6 +99,22 @@ outbox_enqueue_invited(struct db *db, int64_t mailing_id, int64_t event_id,
 	if (run(db, st) < 0)
 		return -1;
 	return sqlite3_changes(db_handle(db));
+}
+
+long
+outbox_count_invited(struct db *db, int64_t event_id, const char *skip)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT count(DISTINCT s.id)"
+	    INVITED_SQL);
+	long n = -1;
+
+	sqlite3_bind_int64(st, 1, 0);
+	sqlite3_bind_int64(st, 3, event_id);
+	db_bind_text(st, 4, skip);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
 }
 
 int
@@ -118,12 +143,19 @@ outbox_claim(struct db *db, time_t now, size_t max,
 	*items = NULL;
 	if (db_begin(db) < 0)
 		return -1;
+	/* a row for a plain address (o.rcpt: the coordinator's copy) reads
+	 * as an active subscriber 0 without a language or token, in every
+	 * district */
 	st = db_stmt(db, "SELECT o.id, o.mailing_id, o.attempts, o.created_at,"
-	    " s.id, s.email, s.name, s.language, s.status, s.token,"
-	    " (SELECT group_concat(name, char(31)) FROM (SELECT d.name FROM"
+	    " coalesce(s.id, 0), coalesce(s.email, o.rcpt), coalesce(s.name, ''),"
+	    " coalesce(s.language, ''), coalesce(s.status, 'active'),"
+	    " coalesce(s.token, ''),"
+	    " CASE WHEN s.id IS NULL THEN (SELECT group_concat(name, char(31))"
+	    "   FROM (SELECT name FROM districts ORDER BY name))"
+	    " ELSE (SELECT group_concat(name, char(31)) FROM (SELECT d.name FROM"
 	    "   subscriber_districts sd JOIN districts d ON d.id = sd.district_id"
-	    "   WHERE sd.subscriber_id = s.id ORDER BY d.name))"
-	    " FROM outbox o JOIN subscribers s ON s.id = o.subscriber_id"
+	    "   WHERE sd.subscriber_id = s.id ORDER BY d.name)) END"
+	    " FROM outbox o LEFT JOIN subscribers s ON s.id = o.subscriber_id"
 	    " JOIN mailings m ON m.id = o.mailing_id"
 	    " WHERE o.state IN ('queued','deferred') AND o.next_attempt <= ?1"
 	    " AND m.state = 'active'"
@@ -265,6 +297,32 @@ outbox_unclaim(struct db *db, int64_t id)
 }
 
 long
+outbox_cancel_reminders(struct db *db, int64_t event_id, time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE outbox SET state = 'cancelled',"
+	    " last_reply = 'the event was cancelled', updated_at = ?2"
+	    " WHERE state IN ('queued','deferred') AND mailing_id IN"
+	    " (SELECT id FROM mailings WHERE event_id = ?1"
+	    "  AND kind = 'reminder')");
+
+	sqlite3_bind_int64(st, 1, event_id);
+	sqlite3_bind_int64(st, 2, (int64_t)now);
+	if (run(db, st) < 0)
+		return -1;
+	return sqlite3_changes(db_handle(db));
+}
+
+int
+outbox_fresh_due(struct db *db, time_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE outbox SET next_attempt = ?1"
+	    " WHERE state = 'queued' AND attempts = 0 AND next_attempt > ?1");
+
+	sqlite3_bind_int64(st, 1, (int64_t)now);
+	return run(db, st);
+}
+
+long
 outbox_due_count(struct db *db, time_t now)
 {
 	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM outbox"
@@ -324,8 +382,9 @@ outbox_retry(struct db *db, int64_t mailing_id, time_t now)
 	st = db_stmt(db, "UPDATE outbox SET state = 'queued',"
 	    " next_attempt = ?2, created_at = ?2, updated_at = ?2"
 	    " WHERE state = 'failed' AND (?1 = 0 OR mailing_id = ?1)"
-	    " AND EXISTS (SELECT 1 FROM subscribers s WHERE"
-	    "  s.id = outbox.subscriber_id AND s.status = 'active')");
+	    " AND (outbox.rcpt IS NOT NULL OR EXISTS (SELECT 1 FROM"
+	    "  subscribers s WHERE s.id = outbox.subscriber_id"
+	    "  AND s.status = 'active'))");
 	sqlite3_bind_int64(st, 1, mailing_id);
 	sqlite3_bind_int64(st, 2, (int64_t)now);
 	if (run(db, st) < 0)

@@ -60,6 +60,10 @@ long outbox_enqueue(struct db *db, int64_t mailing_id, const char *district,
 long outbox_enqueue_invited(struct db *db, int64_t mailing_id,
     int64_t event_id, const char *skip, time_t now);
 
+/* How many outbox_enqueue_invited() would queue now; -1 on error. */
+long outbox_count_invited(struct db *db, int64_t event_id,
+    const char *skip);
+
 /* Queues one row for one subscriber (notices such as confirm). */
 int outbox_enqueue_one(struct db *db, int64_t mailing_id,
     int64_t subscriber_id, time_t now);
@@ -93,6 +97,14 @@ int outbox_skip(struct db *db, int64_t id, const char *why, time_t now);
 
 /* Back to queued after a claim that was never attempted (stop, rate). */
 int outbox_unclaim(struct db *db, int64_t id);
+
+/* The reminders of event_id not sent yet are cancelled (the event is).
+ * Returns how many, or -1. In the caller's transaction. */
+long outbox_cancel_reminders(struct db *db, int64_t event_id, time_t now);
+
+/* Rows never tried that were queued after now (by the tool, on the real
+ * clock, while the daemon runs on a simulated one) become due at now. */
+int outbox_fresh_due(struct db *db, time_t now);
 
 /* How many rows are due at now (through the due index). */
 long outbox_due_count(struct db *db, time_t now);

@@ -1,8 +1,10 @@
 /*
- * rundbriefd: the daemon. Single-threaded: it delivers what the outbox has
- * due, then sleeps until the next due moment, a change of the database
- * (inotify on its directory: `rundbrief newsletter send` wakes it at once)
- * or a signal. Signal handlers only set flags. An idle daemon uses no CPU.
+ * rundbriefd: the daemon. Single-threaded: it fires the jobs of the
+ * schedule that are due (newsletter, review copy, reminders), delivers what
+ * the outbox has due, then sleeps until the next job or due message, a
+ * change of the database (inotify on its directory: `rundbrief newsletter
+ * send` wakes it at once) or a signal. Signal handlers only set flags. An
+ * idle daemon uses no CPU. With --once it makes one pass and exits.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "db.h"
 #include "deliver.h"
@@ -24,6 +27,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "render.h"
+#include "schedule.h"
 #include "sdnotify.h"
 #include "senderlock.h"
 #include "smtp.h"
@@ -34,6 +38,8 @@
 #define MAX_SLEEP 600
 /* Back-off when the mail server cannot be reached. */
 #define SERVER_DOWN_WAIT 60
+/* Back-off after a schedule pass hit a database error. */
+#define SCHEDULE_RETRY 10
 
 static volatile sig_atomic_t got_term, got_hup;
 static struct deliver *current;
@@ -111,19 +117,27 @@ on_signal(int sig)
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: rundbriefd [-c FILE] [-n] [-f] [-v]\n"
+	fprintf(fp, "usage: rundbriefd [-c FILE] [-n] [-f] [-v] [--once "
+	    "[--now T]]\n"
 	    "  -c FILE  configuration (default: $RUNDBRIEF_CONFIG, else "
 	    RUNDBRIEF_SYSCONFDIR "/rundbrief/rundbrief.ini,\n"
 	    "           else the embedded defaults)\n"
 	    "  -n       check the configuration and templates, and exit\n"
 	    "  -f       stay in the foreground (always true; for symmetry)\n"
 	    "  -v       debug logging\n"
+	    "  --once   one pass (fire the due jobs, deliver what is due), "
+	    "then exit\n"
+	    "  --now T  with --once: as if it were T, a UTC instant\n"
+	    "           (2027-03-01T08:00:00Z) or a local time in [general]\n"
+	    "           timezone (\"2027-03-01 09:00\")\n"
 	    "  --help, --version\n");
 }
 
 static const struct option long_opts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
+	{ "once", no_argument, NULL, 'O' },
+	{ "now", required_argument, NULL, 'N' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -136,7 +150,7 @@ status(struct db *db)
 	    "  AND (end_utc >= ?1 OR rrule IS NOT NULL)),"
 	    " (SELECT count(*) FROM outbox WHERE state IN ('queued','deferred'))");
 
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)clock_now());
 	if (sqlite3_step(st) == SQLITE_ROW)
 		log_info("%lld active subscribers, %lld upcoming published "
 		    "events, %lld messages queued",
@@ -189,22 +203,73 @@ log_round(const struct deliver_stats *st)
 		    st->skipped);
 }
 
-/* Milliseconds until the next thing to do (bounded). */
+/* Milliseconds until the next thing to do (bounded): the next job, the
+ * next due message, the end of a wait (not_before). */
 static int
-sleep_ms(struct db *db, time_t not_before, unsigned long long wd)
+sleep_ms(struct db *db, time_t not_before, time_t next_job,
+    unsigned long long wd)
 {
-	time_t now = time(NULL), due = outbox_next_due(db);
+	time_t now = clock_now(), due = outbox_next_due(db);
 	long s = MAX_SLEEP;
 
 	if (due != 0)
 		s = due > now ? (long)(due - now) : 0;
 	if (not_before > now && s < not_before - now)
 		s = (long)(not_before - now);
+	if (next_job != 0 && s > next_job - now)
+		s = next_job > now ? (long)(next_job - now) : 0;
 	if (s > MAX_SLEEP)
 		s = MAX_SLEEP;
 	if (wd && (unsigned long long)s * 1000000ULL > wd / 2)
 		return (int)(wd / 2000);
 	return (int)(s * 1000);
+}
+
+/* The schedule's pass; the next job's moment (a database error: soon). */
+static time_t
+run_schedule(const struct config *cfg, struct db *db)
+{
+	time_t next = 0, now = clock_now();
+
+	if (schedule_run(cfg, db, now, &next) < 0) {
+		log_warnx("schedule: the pass did not finish; trying again in "
+		    "%ds", SCHEDULE_RETRY);
+		if (next == 0 || next > now + SCHEDULE_RETRY)
+			next = now + SCHEDULE_RETRY;
+	}
+	return next;
+}
+
+/* --once: one pass, then exit 0. */
+static int
+once(const struct config *cfg, struct db *db)
+{
+	struct deliver_stats st;
+	int rc, busy = 0;
+
+	if (clock_is_set())
+		outbox_fresh_due(db, clock_now());
+	run_schedule(cfg, db);
+	for (;;) {
+		memset(&st, 0, sizeof(st));
+		rc = deliver_run(current, &st, NULL, NULL);
+		log_round(&st);
+		if (got_term || rc == DELIVER_IDLE || rc == DELIVER_STOPPED)
+			break;
+		if (rc == DELIVER_RATE_LIMITED) {
+			poll(NULL, 0, deliver_wait_ms(current));
+			continue;
+		}
+		if (rc == DELIVER_DB_BUSY && busy++ < 30) {
+			poll(NULL, 0, 1000);
+			continue;
+		}
+		if (rc == DELIVER_SERVER_DOWN)
+			log_warnx("the mail server cannot be reached; the "
+			    "messages stay queued");
+		break;
+	}
+	return 0;
 }
 
 static void
@@ -240,7 +305,7 @@ reload(struct config **cfg, struct db *db)
 int
 main(int argc, char **argv)
 {
-	const char *cfgpath = NULL;
+	const char *cfgpath = NULL, *now_str = NULL;
 	struct config *cfg;
 	struct sigaction sa;
 	struct deliver_stats st;
@@ -248,10 +313,10 @@ main(int argc, char **argv)
 	struct db *db;
 	char *err = NULL;
 	unsigned long long wd;
-	time_t not_before = 0;
+	time_t not_before = 0, next_job = 0, now_arg = 0;
 	long recovered;
 	pid_t holder;
-	int ch, check = 0, rc, wfd, lock;
+	int ch, check = 0, rc, wfd, lock, one = 0, now_given = 0;
 
 	log_init("rundbriefd");
 	while ((ch = getopt_long(argc, argv, "c:nfvh", long_opts, NULL)) != -1) {
@@ -262,15 +327,34 @@ main(int argc, char **argv)
 		case 'v': log_set_verbose(1); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': puts("rundbriefd " RUNDBRIEF_VERSION); return 0;
+		case 'O': one = 1; break;
+		case 'N':
+			now_given = 1;
+			now_str = optarg;
+			break;
 		default: usage(stderr); return EX_USAGE;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (now_given && !one)) {
+		if (now_given && !one)
+			log_warnx("--now needs --once");
 		usage(stderr);
 		return EX_USAGE;
 	}
 	if (config_load(cfgpath, &cfg) < 0)
 		return EX_CONFIG;
+	/* a UTC instant, or a local time in [general] timezone */
+	if (now_given && clock_parse_utc(now_str, &now_arg) < 0 &&
+	    (strlen(now_str) != 16 || ical_local_to_utc(cfg->timezone, now_str,
+	    &now_arg) < 0)) {
+		log_warnx("--now %s: neither a UTC instant like "
+		    "2027-03-01T08:00:00Z nor a local time like "
+		    "\"2027-03-01 09:00\"", now_str);
+		config_free(cfg);
+		return EX_USAGE;
+	}
+	if (now_given)
+		clock_set(now_arg);
 	if (check) {
 		if (smtp_global_init(&err) < 0) {
 			log_warnx("%s", err);
@@ -339,31 +423,40 @@ main(int argc, char **argv)
 		log_info("no [smtp] url: messages are written to %s/new",
 		    cfg->maildir);
 	status(db);
+	if (one) {
+		if (now_given)
+			log_info("one pass as of %s", now_str);
+		rc = once(cfg, db);
+		goto out;
+	}
 	wfd = watch_db(cfg->database);
 	sdnotify("READY=1");
 	wd = loop.wd_usec = sdnotify_watchdog_usec();
 	clock_gettime(CLOCK_MONOTONIC, &loop.last_wd);
 	while (!got_term) {
-		if (time(NULL) >= not_before && !got_hup) {
+		if (!got_hup)
+			next_job = run_schedule(cfg, db);
+		if (clock_now() >= not_before && !got_hup && !got_term) {
 			memset(&st, 0, sizeof(st));
 			rc = deliver_run(current, &st, NULL, NULL);
 			log_round(&st);
 			if (rc == DELIVER_SERVER_DOWN) {
 				log_warnx("the mail server cannot be reached; "
 				    "trying again in %ds", SERVER_DOWN_WAIT);
-				not_before = time(NULL) + SERVER_DOWN_WAIT;
+				not_before = clock_now() + SERVER_DOWN_WAIT;
 			} else if (rc == DELIVER_RATE_LIMITED)
-				not_before = time(NULL) +
+				not_before = clock_now() +
 				    (deliver_wait_ms(current) + 999) / 1000;
 			else if (rc == DELIVER_DB_BUSY)
-				not_before = time(NULL) + 1;
+				not_before = clock_now() + 1;
 		}
 		if (got_term)
 			break;
 		pfd.fd = wfd;
 		pfd.events = POLLIN;
 		if (!got_hup && poll(&pfd, wfd >= 0 ? 1 : 0,
-		    sleep_ms(db, not_before, wd)) < 0 && errno != EINTR)
+		    sleep_ms(db, not_before, next_job, wd)) < 0 &&
+		    errno != EINTR)
 			log_warn("poll");
 		drain(wfd);
 		watchdog();
@@ -376,11 +469,13 @@ main(int argc, char **argv)
 	log_info("stopping");
 	if (wfd >= 0)
 		close(wfd);
+	rc = 0;
+out:
 	deliver_free(current);
 	senderlock_release(lock);
 	db_close(db);
 	config_free(cfg);
 	ical_cleanup();
 	smtp_global_cleanup();
-	return 0;
+	return rc;
 }
