@@ -20,6 +20,7 @@
 #include "district.h"
 #include "event.h"
 #include "ical.h"
+#include "mailing.h"
 #include "subscriber.h"
 #include "util.h"
 
@@ -232,6 +233,29 @@ local_day(const char *tz, int days, int hour, int minute, int all_day,
 	tm_text(&tm, !all_day, out);
 }
 
+/* Queues event id's invitation, as `event publish` does. */
+static int
+invite(struct cli *c, int64_t id, long *invited, char **err)
+{
+	struct event *ev;
+	char key[48];
+	int64_t mid;
+	long n = 0;
+	int rc;
+
+	if (event_get(c->db, id, &ev) != 0) {
+		*err = xasprintf("event %lld vanished", (long long)id);
+		return -1;
+	}
+	snprintf(key, sizeof(key), "invitation:%lld", (long long)id);
+	rc = mailing_event(c->cfg, c->db, "invitation", ev, NULL, 0, key,
+	    time(NULL), &mid, &n, err);
+	event_free(ev);
+	if (rc == 0)
+		*invited += n;
+	return rc < 0 ? -1 : 0;
+}
+
 int
 cli_sample(struct cli *c, int argc, char **argv)
 {
@@ -239,13 +263,17 @@ cli_sample(struct cli *c, int argc, char **argv)
 	char *err = NULL, start[TM_TEXT_LEN], end[TM_TEXT_LEN];
 	const char *at;
 	size_t i;
-	int rc;
+	long invited = 0;
+	int rc, mail = 1;
 
-	(void)argv;
-	if (argc > 1) {
-		printf("usage: rundbrief sample\n\nFills the database with a "
-		    "small sample: districts, subscribers and\nupcoming events "
-		    "(dated from today). Running it again adds nothing.\n");
+	if (argc == 2 && strcmp(argv[1], "--no-mail") == 0)
+		mail = 0;
+	else if (argc > 1) {
+		printf("usage: rundbrief sample [--no-mail]\n\nFills the "
+		    "database with a small sample: districts, subscribers and\n"
+		    "upcoming events (dated from today), published with their "
+		    "invitations\nqueued (not with --no-mail). Running it again "
+		    "adds nothing.\n");
 		return strcmp(argv[1], "--help") == 0 ? 0 : EX_USAGE;
 	}
 	if ((rc = cli_db(c)) != 0)
@@ -305,7 +333,8 @@ cli_sample(struct cli *c, int argc, char **argv)
 		f.capacity = e->capacity;
 		if (event_add(c->db, c->cfg->timezone, at ? at + 1 :
 		    "rundbrief.invalid", &f, &id, &err) < 0 ||
-		    event_publish(c->db, id, &err) < 0)
+		    event_publish(c->db, id, &err) < 0 ||
+		    (mail && invite(c, id, &invited, &err) < 0))
 			goto fail;
 	}
 	if (db_commit(c->db) < 0)
@@ -313,6 +342,9 @@ cli_sample(struct cli *c, int argc, char **argv)
 	printf("sample data added: %zu districts, %zu subscribers, %zu events\n",
 	    sizeof(districts) / sizeof(districts[0]),
 	    sizeof(people) / sizeof(people[0]), sizeof(events) / sizeof(events[0]));
+	if (mail)
+		printf("invitations queued: %ld messages (the daemon sends "
+		    "them)\n", invited);
 	return sample_editorials(c->cfg) < 0 ? EX_CANTCREAT : 0;
 fail:
 	db_rollback(c->db);

@@ -67,7 +67,7 @@ class JsonOutput(unittest.TestCase):
                     % (cls.dir, cls.dir, cls.dir))
         os.chmod(cls.conf, 0o600)
         try:
-            for args in (["init"], ["sample"],
+            for args in (["init"], ["sample", "--no-mail"],
                          ["event", "add", "--kind", "training", "--title",
                           "Sprachcafé", "--start", "2027-03-02 17:00",
                           "--end", "2027-03-02 19:00", "--rrule",
