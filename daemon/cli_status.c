@@ -164,10 +164,7 @@ job_row(void *arg, const struct schedule_job *j)
 	f[J_KIND] = cell_text(schedule_kind_name(j->kind));
 	f[J_KEY] = cell_text(j->key);
 	f[J_RECIPIENTS] = cell_int(j->recipients);
-	/* a held month says so before its moment too, not only once due */
-	f[J_WAITING] = cell_text(j->waiting != NULL ? j->waiting :
-	    j->kind == SCHEDULE_NEWSLETTER &&
-	    schedule_held(js->c->db, j->year, j->month) == 1 ? "held" : NULL);
+	f[J_WAITING] = cell_text(j->waiting);
 	if (j->kind == SCHEDULE_REMINDER && j->event != NULL) {
 		schedule_offset_name(j->offset, offset, sizeof(offset));
 		f[J_EVENT_ID] = cell_int(j->event->id);
