@@ -160,9 +160,11 @@ status(struct db *db)
 	sqlite3_reset(st);
 }
 
-/* Watches the database's directory; -1 if inotify is not available. */
+/* Watches the database's directory, and the editorials' (a newsletter
+ * waiting for its editorial goes when the file comes); -1 if inotify is
+ * not available. */
 static int
-watch_db(const char *path)
+watch_db(const char *path, const char *content)
 {
 	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
 	int fd;
@@ -181,6 +183,10 @@ watch_db(const char *path)
 		close(fd);
 		fd = -1;
 	}
+	if (fd >= 0 && content != NULL && inotify_add_watch(fd, content,
+	    IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
+		log_debug("inotify on %s: %s (editorials are looked for every "
+		    "%d minutes)", content, strerror(errno), MAX_SLEEP / 60);
 	free(dir);
 	return fd;
 }
@@ -429,7 +435,7 @@ main(int argc, char **argv)
 		rc = once(cfg, db);
 		goto out;
 	}
-	wfd = watch_db(cfg->database);
+	wfd = watch_db(cfg->database, cfg->content);
 	sdnotify("READY=1");
 	wd = loop.wd_usec = sdnotify_watchdog_usec();
 	clock_gettime(CLOCK_MONOTONIC, &loop.last_wd);
