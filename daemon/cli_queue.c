@@ -17,17 +17,26 @@
 #include "mailing.h"
 #include "newsletter.h"
 #include "outbox.h"
+#include "schedule.h"
 #include "senderlock.h"
 #include "util.h"
 
 static const char newsletter_usage[] =
     "usage: rundbrief newsletter send [--month YYYY-MM] [--again]\n"
+    "       rundbrief newsletter hold YYYY-MM\n"
+    "       rundbrief newsletter release YYYY-MM\n"
     "\n"
-    "Makes the month's newsletter now (default: this month) and queues it\n"
-    "for every active subscriber; 'rundbrief queue run' (or the daemon)\n"
-    "sends it. Its content (editorial, events, templates) is frozen now.\n"
-    "A second newsletter for the same month needs --again (a special\n"
-    "edition).\n";
+    "send      makes the month's newsletter now (default: this month) and\n"
+    "          queues it for every active subscriber; 'rundbrief queue run'\n"
+    "          (or the daemon) sends it. Its content (editorial, events,\n"
+    "          templates) is frozen now. A second newsletter for the same\n"
+    "          month needs --again (a special edition).\n"
+    "hold      the daemon does not send that month's newsletter until it is\n"
+    "          released (a month already sent cannot be held)\n"
+    "release   frees a held month: the daemon sends it at its moment, or at\n"
+    "          once if the moment has passed and [newsletter] grace has not\n"
+    "\n"
+    "'rundbrief status' shows the held months and the next jobs.\n";
 
 static const char queue_usage[] =
     "usage: rundbrief queue [--format table|tsv|json]\n"
@@ -41,6 +50,69 @@ static const char queue_usage[] =
     "              their next attempt)\n"
     "retry         queues failed messages again (of one mailing, or all)\n"
     "cancel        stops a mailing: what has not gone out will not\n";
+
+/* newsletter hold|release YYYY-MM */
+static int
+cmd_hold(struct cli *c, int argc, char **argv)
+{
+	const char *what = argv[0];
+	int hold = !strcmp(what, "hold");
+	char *err = NULL, when[TM_TEXT_LEN];
+	int rc, year, mon;
+	time_t now = time(NULL), due;
+	struct tm tm;
+
+	if (argc != 2) {
+		cli_err("newsletter %s takes one month, YYYY-MM (see rundbrief "
+		    "newsletter --help)", what);
+		return EX_USAGE;
+	}
+	if (newsletter_parse_month(argv[1], &year, &mon) < 0) {
+		cli_err("newsletter %s: the month must be YYYY-MM, not \"%s\"",
+		    what, argv[1]);
+		return EX_USAGE;
+	}
+	if ((rc = cli_db(c)) != 0)
+		return rc;
+	rc = hold ? schedule_hold(c->db, year, mon, now, &err) :
+	    schedule_release(c->db, year, mon, &err);
+	if (rc < 0) {
+		cli_err("%s", err != NULL ? err : db_errmsg(c->db));
+		free(err);
+		return EX_DATAERR;
+	}
+	if (hold) {
+		if (rc == 1)
+			printf("newsletter %04d-%02d is held already\n", year,
+			    mon);
+		else
+			printf("newsletter %04d-%02d is held; `rundbrief "
+			    "newsletter release %04d-%02d` frees it\n", year,
+			    mon, year, mon);
+		return 0;
+	}
+	if (rc == 1) {
+		printf("newsletter %04d-%02d was not held\n", year, mon);
+		return 0;
+	}
+	printf("newsletter %04d-%02d is released", year, mon);
+	if (schedule_month_due(c->cfg->schedule, c->cfg->timezone, year, mon,
+	    &due) != 0 || ical_utc_to_local(c->cfg->timezone, due, &tm) < 0) {
+		printf("\n");
+		return 0;
+	}
+	tm_text(&tm, 1, when);
+	if (due > now)
+		printf("; the daemon sends it at %s\n", when);
+	else if (schedule_in_grace(due, now, c->cfg->grace))
+		printf("; its moment (%s) has passed: the daemon sends it "
+		    "now\n", when);
+	else
+		printf("; its moment (%s) is past [newsletter] grace, so the "
+		    "daemon will not send it: `rundbrief newsletter send "
+		    "--month %04d-%02d` does\n", when, year, mon);
+	return 0;
+}
 
 int
 cli_newsletter(struct cli *c, int argc, char **argv)
@@ -58,6 +130,15 @@ cli_newsletter(struct cli *c, int argc, char **argv)
 	long queued;
 	time_t now = time(NULL);
 
+	if (argc >= 2 && (!strcmp(argv[1], "hold") ||
+	    !strcmp(argv[1], "release"))) {
+		if (argc >= 3 && (!strcmp(argv[2], "--help") ||
+		    !strcmp(argv[2], "help"))) {
+			fputs(newsletter_usage, stdout);
+			return 0;
+		}
+		return cmd_hold(c, argc - 1, argv + 1);
+	}
 	if (argc < 2 || strcmp(argv[1], "send") != 0) {
 		if (argc >= 2 && (!strcmp(argv[1], "--help") ||
 		    !strcmp(argv[1], "help"))) {

@@ -552,6 +552,23 @@ outbox_counts(struct db *db, int64_t mailing_id, struct outbox_counts *c)
 }
 
 int
+outbox_subscriber_counts(struct db *db, int64_t mailing_id,
+    struct outbox_counts *c)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT state, count(*) FROM outbox"
+	    " WHERE (?1 = 0 OR mailing_id = ?1) AND subscriber_id IS NOT NULL"
+	    " GROUP BY state");
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	sqlite3_bind_int64(st, 1, mailing_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		add_count(c, db_col_text(st, 0), sqlite3_column_int64(st, 1));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
 outbox_mailings(struct db *db, void (*fn)(void *arg,
     const struct outbox_mailing *m), void *arg)
 {
@@ -561,7 +578,7 @@ outbox_mailings(struct db *db, void (*fn)(void *arg,
 
 	if (sqlite3_prepare_v2(db_handle(db), "SELECT m.id, m.kind, m.title,"
 	    " m.state, m.created_at, m.finished_at, m.blocked_reason,"
-	    " o.state, count(o.id) FROM mailings m"
+	    " o.state, count(o.id), m.note FROM mailings m"
 	    " LEFT JOIN outbox o ON o.mailing_id = m.id"
 	    " GROUP BY m.id, o.state ORDER BY m.id DESC", -1, &st,
 	    NULL) != SQLITE_OK)
@@ -572,6 +589,7 @@ outbox_mailings(struct db *db, void (*fn)(void *arg,
 		char *title = xstrdup(db_col_text(st, 2));
 		char *state = xstrdup(db_col_text(st, 3));
 		char *reason = db_col_strdup(st, 6);
+		char *note = db_col_strdup(st, 9);
 
 		memset(&m, 0, sizeof(m));
 		m.id = sqlite3_column_int64(st, 0);
@@ -579,6 +597,7 @@ outbox_mailings(struct db *db, void (*fn)(void *arg,
 		m.title = title;
 		m.state = state;
 		m.reason = reason;
+		m.note = note;
 		m.created = (time_t)sqlite3_column_int64(st, 4);
 		m.finished = (time_t)sqlite3_column_int64(st, 5);
 		do {
@@ -592,6 +611,7 @@ outbox_mailings(struct db *db, void (*fn)(void *arg,
 		free(title);
 		free(state);
 		free(reason);
+		free(note);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;

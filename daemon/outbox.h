@@ -150,12 +150,19 @@ long outbox_cancel(struct db *db, int64_t mailing_id, time_t now);
 /* Counts per state of one mailing (or all, mailing_id 0). */
 int outbox_counts(struct db *db, int64_t mailing_id, struct outbox_counts *c);
 
+/* The same for the messages to subscribers only: rows to a plain address
+ * (the coordinator's review copy) are left out. */
+int outbox_subscriber_counts(struct db *db, int64_t mailing_id,
+    struct outbox_counts *c);
+
 /* One mailing as `rundbrief queue` shows it. */
 struct outbox_mailing {
 	int64_t id;
 	const char *kind, *title;
 	const char *state;        /* active, done, blocked, cancelled */
 	const char *reason;       /* why it is blocked, or NULL */
+	const char *note;         /* the coordinator's review copy or
+	                             warning says so here, else NULL */
 	time_t created, finished; /* finished: done or blocked, else 0 */
 	struct outbox_counts c;
 };

@@ -27,7 +27,9 @@ static const char usage[] =
     "  district …    add, list\n"
     "  event …       add, update, publish, cancel, list, show, ics\n"
     "  preview …     print a mail as a subscriber would receive it\n"
-    "  newsletter send  make this month's newsletter and queue it\n"
+    "  status        the next jobs, running mailings, the last newsletter,\n"
+    "                the subscribers per status\n"
+    "  newsletter …  send a month's newsletter now; hold or release a month\n"
     "  queue …       show, run, retry or cancel what is queued\n"
     "  sample        fill the database with a small sample\n"
     "\n"
@@ -100,6 +102,8 @@ main(int argc, char **argv)
 		rc = cli_preview(&c, argc, argv);
 	else if (!strcmp(cmd, "newsletter"))
 		rc = cli_newsletter(&c, argc, argv);
+	else if (!strcmp(cmd, "status"))
+		rc = cli_status(&c, argc, argv);
 	else if (!strcmp(cmd, "queue"))
 		rc = cli_queue(&c, argc, argv);
 	else if (!strcmp(cmd, "subscriber"))

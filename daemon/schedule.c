@@ -200,6 +200,14 @@ pending(struct pass *p, const struct schedule_job *j)
 	c = &p->jobs[p->njobs++];
 	*c = *j;
 	c->key = xstrdup(j->key);
+	/* the event lives only while event_each() calls us; fn is called
+	 * after the pass */
+	if (j->event != NULL) {
+		struct event *ev = xcalloc(1, sizeof(*ev));
+
+		event_copy(ev, j->event);
+		c->event = ev;
+	}
 }
 
 static long
@@ -789,6 +797,10 @@ schedule_pending(const struct config *cfg, struct db *db, time_t now,
 	for (i = 0; i < p.njobs; i++) {
 		fn(arg, &p.jobs[i]);
 		free((char *)p.jobs[i].key);
+		if (p.jobs[i].event != NULL) {
+			event_clear((struct event *)p.jobs[i].event);
+			free((struct event *)p.jobs[i].event);
+		}
 	}
 	free(p.jobs);
 	return p.failed ? -1 : 0;

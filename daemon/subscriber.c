@@ -526,6 +526,28 @@ subscriber_status(struct db *db, const char *email, char **status)
 }
 
 int
+subscriber_count(struct db *db, struct subscriber_counts *c)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT status, count(*) FROM subscribers"
+	    " GROUP BY status");
+	const char *status;
+	long n;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		status = db_col_text(st, 0);
+		n = (long)sqlite3_column_int64(st, 1);
+		if (!strcmp(status, "pending")) c->pending = n;
+		else if (!strcmp(status, "active")) c->active = n;
+		else if (!strcmp(status, "unsubscribed")) c->unsubscribed = n;
+		else if (!strcmp(status, "bounced")) c->bounced = n;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
 subscriber_set_status(struct db *db, const char *email, const char *status,
     const char *consent_source, char **errstr)
 {

@@ -116,6 +116,14 @@ int subscriber_is_forgotten(struct db *db, const char *email);
  * frees): 1, or 0 if there is no such subscriber. */
 int subscriber_status(struct db *db, const char *email, char **status);
 
+/* How many subscribers there are of each status. */
+struct subscriber_counts {
+	long pending, active, unsubscribed, bounced;
+};
+
+/* Fills *c. Returns 0 or -1. */
+int subscriber_count(struct db *db, struct subscriber_counts *c);
+
 /* Loads one subscriber: 0 and *out, SUB_ERR_NOTFOUND, or SUB_ERR_DB. */
 int subscriber_get(struct db *db, const char *email, struct subscriber **out);
 void subscriber_free(struct subscriber *s);

@@ -50,6 +50,32 @@ MAILING = {
     "blocked_reason": (str, None),
 }
 
+STATUS = {
+    "timezone": str, "now": TIME, "held": STRS, "jobs": OBJS,
+    "more_jobs": int, "mailings": OBJS, "last_newsletter": (dict, None),
+    "subscribers": dict,
+}
+JOB = {
+    "key": str, "kind": str, "due": TIME, "due_local": str,
+    "month": (str, None), "event_id": (int, None), "event_uid": (str, None),
+    "event_title": (str, None), "occurrence": (TIME, None),
+    "occurrence_local": (str, None), "offset": (str, None),
+    "recipients": int, "waiting": (str, None),
+}
+RUNNING = {
+    "mailing": int, "kind": str, "title": str, "state": str,
+    "created_at": TIME, "created_at_local": str, "sent": int, "total": int,
+    "queued": int, "deferred": int, "failed": int, "cancelled": int,
+    "blocked_reason": (str, None),
+}
+LAST_NEWSLETTER = {
+    "mailing": int, "title": str, "state": str, "created_at": TIME,
+    "created_at_local": str, "finished_at": (TIME, None),
+    "finished_at_local": (str, None), "recipients": int, "sent": int,
+    "queued": int, "deferred": int, "failed": int, "cancelled": int,
+}
+COUNTS = {"pending": int, "active": int, "unsubscribed": int, "bounced": int}
+
 # What a field that should have been typed looks like as a string.
 UNTYPED = re.compile(r"-?\d+|yes|no|true|false|none|null|unlimited|"
                      r"\(county-wide\)")
@@ -128,6 +154,8 @@ class JsonOutput(unittest.TestCase):
                 self.assertIsInstance(x, str, where)
         elif want == OBJS:
             self.assertIsInstance(v, list, where)
+        elif want is dict:
+            self.assertIsInstance(v, dict, where)
         else:
             self.assertIsInstance(v, str, where)
             self.assertIsNone(UNTYPED.fullmatch(v),
@@ -155,7 +183,7 @@ class JsonOutput(unittest.TestCase):
         those checked here, so a new one cannot slip past."""
         covered = {("subscriber", "list"), ("subscriber", "show"),
                    ("event", "list"), ("event", "show"),
-                   ("district", "list"), ("queue", "")}
+                   ("district", "list"), ("queue", ""), ("status", "")}
         usage = self.ok("--help")
         commands = re.findall(r"^  ([a-z]+) ", usage, re.M)
         self.assertIn("subscriber", commands)
@@ -273,6 +301,27 @@ class JsonOutput(unittest.TestCase):
         for p in self.json("subscriber", "export"):
             for mail in p["mail"]:
                 self.assertEqual(mail["mailing"], m["mailing"])
+
+    def test_status(self):
+        s = self.json("status", "--format", "json")
+        self.check_record("status", STATUS, s, STATUS)
+        self.check_list("status jobs", JOB, s["jobs"], JOB)
+        self.check_list("status mailings", RUNNING, s["mailings"], RUNNING)
+        self.check_record("status last_newsletter", LAST_NEWSLETTER,
+                          s["last_newsletter"], LAST_NEWSLETTER)
+        self.check_record("status subscribers", COUNTS, s["subscribers"],
+                          COUNTS)
+        # the newsletter was delivered: nothing runs, and it is the last
+        self.assertEqual(s["mailings"], [])
+        m = self.json("queue", "--format", "json")[0]
+        last = s["last_newsletter"]
+        self.assertEqual((last["mailing"], last["sent"], last["state"],
+                          last["finished_at"]),
+                         (m["mailing"], m["sent"], "done", m["finished_at"]))
+        people = self.json("subscriber", "list", "--format", "json")
+        for status, n in s["subscribers"].items():
+            self.assertEqual(n, len([p for p in people
+                                     if p["status"] == status]), status)
 
     def test_tables_and_tsv_stay_readable(self):
         """Typed JSON does not change what people and TSV readers see."""
