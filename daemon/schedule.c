@@ -22,6 +22,8 @@
 /* The warning about a missing required editorial comes this long before
  * the newsletter's moment. */
 #define WARNING_LEAD (2 * 86400L)
+/* The hour reminders of all-day events count from. */
+#define ALL_DAY_HOUR 9
 /* Occurrences expanded per call while looking for reminders. */
 #define OCC_BATCH 64
 
@@ -613,12 +615,26 @@ occurrence_jobs(struct pass *p, const struct event *ev, time_t occ,
 	const struct config *cfg = p->cfg;
 	struct schedule_job j;
 	char occid[48], name[16], key[512], last_key[512] = "";
-	time_t due, last_due = 0;
+	time_t due, last_due = 0, base;
 	long last_off = 0;
 	size_t i;
 
 	if (schedule_occurrence_id(ev, occ, occid, sizeof(occid)) < 0)
 		return;
+	/* an all-day event's reminders count from 09:00 on its day (a
+	 * deadline's "1d before" is the morning before, not midnight) */
+	base = occ;
+	if (ev->all_day) {
+		char *day = wall_str(ev->tzid, occ, 1), *at;
+
+		if (day != NULL) {
+			at = xasprintf("%s %02d:00", day, ALL_DAY_HOUR);
+			if (ical_local_to_utc(ev->tzid, at, &base) < 0)
+				base = occ;
+			free(at);
+			free(day);
+		}
+	}
 	memset(&j, 0, sizeof(j));
 	j.kind = SCHEDULE_REMINDER;
 	j.event = ev;
@@ -634,7 +650,7 @@ occurrence_jobs(struct pass *p, const struct event *ev, time_t occ,
 			continue;
 		if (job_done(p->db, key))
 			continue;
-		due = schedule_before(ev->tzid, occ, off);
+		due = schedule_before(ev->tzid, base, off);
 		if (due > p->now) {
 			j.key = key;
 			j.due = due;
