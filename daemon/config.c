@@ -95,6 +95,11 @@ static const struct key keys[] = {
 	{ "imap", "poll_interval", K_DURATION, F(poll_interval), 10, 86400 },
 	{ "imap", "processed_folder", K_STR, F(processed_folder), 0, 0 },
 	{ "imap", "tls_verify", K_BOOL, F(imap_tls_verify), 0, 0 },
+	{ "imap", "ca_file", K_PATH, F(imap_ca_file), 0, 0 },
+	{ "imap", "unhandled_folder", K_STR, F(unhandled_folder), 0, 0 },
+	{ "imap", "bounce_limit", K_INT, F(bounce_limit), 1, 100 },
+	{ "imap", "confirm_expiry", K_DURATION, F(confirm_expiry), 3600,
+	    365 * 86400L },
 };
 #undef F
 
@@ -527,6 +532,10 @@ config_defaults(void)
 	cfg->imap_mailbox = xstrdup("INBOX");
 	cfg->poll_interval = 300;
 	cfg->imap_tls_verify = 1;
+	cfg->processed_folder = xstrdup("rundbrief/erledigt");
+	cfg->unhandled_folder = xstrdup("rundbrief/unklar");
+	cfg->bounce_limit = 3;
+	cfg->confirm_expiry = 14 * 86400;
 	return cfg;
 }
 

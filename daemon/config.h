@@ -98,8 +98,12 @@ struct config {
 	char *imap_password;
 	char *imap_mailbox;    /* default "INBOX" */
 	long poll_interval;    /* seconds, default 5m */
-	char *processed_folder;
-	int imap_tls_verify;   /* default 1 */
+	char *processed_folder; /* handled mail, default "rundbrief/erledigt" */
+	int imap_tls_verify;   /* default 1; 0 only for tests */
+	char *imap_ca_file;    /* a private CA, or NULL: the system's */
+	char *unhandled_folder; /* mail not understood, "rundbrief/unklar" */
+	int bounce_limit;      /* hard bounces before "bounced", default 3 */
+	long confirm_expiry;   /* pending subscriptions expire, default 14d */
 };
 
 /*

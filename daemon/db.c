@@ -264,6 +264,52 @@ static const char *const migrations[] = {
 	"CREATE INDEX outbox_due ON outbox(next_attempt, id)"
 	"  WHERE state IN ('queued','deferred');"
 	"CREATE INDEX outbox_subscriber ON outbox(subscriber_id);",
+
+	/* 7: what the reply reader learns. rsvps: one answer per event,
+	 * occurrence ('' = the whole series, else its RECURRENCE-ID as the
+	 * reply wrote it) and attendee address; subscriber_id NULL is a
+	 * guest (a forwarded invitation answered). bounces: every DSN
+	 * matched to a subscriber. inbox_state / inbox_seen: where the reader
+	 * is in each mailbox, and the messages it handled (by Message-ID,
+	 * with the folder they belong in), so nothing is handled twice, also
+	 * after a UIDVALIDITY change. events.full_noticed: the coordinator
+	 * was told the event is full. */
+	"CREATE TABLE rsvps ("
+	"  event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,"
+	"  occurrence TEXT NOT NULL DEFAULT '',"
+	"  email TEXT NOT NULL COLLATE NOCASE,"
+	"  subscriber_id INTEGER REFERENCES subscribers(id) ON DELETE SET NULL,"
+	"  name TEXT,"
+	"  partstat TEXT NOT NULL CHECK (partstat IN ('accepted','tentative',"
+	"    'declined')),"
+	"  sequence INTEGER NOT NULL,"
+	"  dtstamp INTEGER NOT NULL,"
+	"  comment TEXT,"
+	"  received_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (event_id, occurrence, email)) WITHOUT ROWID;"
+	"CREATE INDEX rsvps_subscriber ON rsvps(subscriber_id);"
+	"CREATE TABLE bounces ("
+	"  id INTEGER PRIMARY KEY,"
+	"  subscriber_id INTEGER NOT NULL REFERENCES subscribers(id)"
+	"    ON DELETE CASCADE,"
+	"  status TEXT NOT NULL,"
+	"  permanent INTEGER NOT NULL,"
+	"  diagnostic TEXT,"
+	"  message_id TEXT,"
+	"  received_at INTEGER NOT NULL);"
+	"CREATE INDEX bounces_subscriber ON bounces(subscriber_id);"
+	"CREATE TABLE inbox_state ("
+	"  mailbox TEXT PRIMARY KEY,"
+	"  uidvalidity INTEGER NOT NULL,"
+	"  last_uid INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE inbox_seen ("
+	"  message_id TEXT PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  folder TEXT,"
+	"  outcome TEXT NOT NULL,"
+	"  handled_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"ALTER TABLE events ADD COLUMN full_noticed INTEGER NOT NULL DEFAULT 0;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
