@@ -17,6 +17,7 @@
 #include <ini.h>
 
 #include "config.h"
+#include "event.h"
 #include "configpriv.h"
 #include "ical.h"
 #include "log.h"
@@ -37,7 +38,7 @@ struct parse {
 
 enum kind { K_STR, K_EMAIL, K_FROM, K_URL_SMTP, K_URL_IMAP, K_URL_WEB, K_TZ,
 	K_LANG, K_INT, K_RATE, K_LONG, K_DURATION, K_BOOL, K_TLS, K_RRULE,
-	K_OFFSETS, K_PATH, K_SECRET, K_DOMAIN, K_WORDS, K_ORDER };
+	K_OFFSETS, K_PATH, K_SECRET, K_DOMAIN, K_WORDS, K_ORDER, K_KINDS };
 
 struct key {
 	const char *section;
@@ -85,7 +86,11 @@ static const struct key keys[] = {
 	{ "newsletter", "list_id", K_DOMAIN, F(list_id), 0, 0 },
 	{ "newsletter", "require_editorial", K_BOOL, F(require_editorial), 0, 0 },
 	{ "newsletter", "order", K_ORDER, F(order), 0, 0 },
+	{ "newsletter", "all_topics", K_BOOL, F(all_topics), 0, 0 },
+	{ "invitations", "kinds", K_KINDS, F(invite_kinds), 0, 0 },
+	{ "invitations", "announce", K_BOOL, F(announce), 0, 0 },
 	{ "reminders", "offsets", K_OFFSETS, 0, 60, 366 * 86400L },
+	{ "reminders", "deadline_offsets", K_OFFSETS, 1, 60, 366 * 86400L },
 	{ "reminders", "alarm", K_DURATION, F(alarm), 0, 30 * 86400L },
 	{ "imap", "url", K_URL_IMAP, F(imap_url), 0, 0 },
 	{ "imap", "username", K_STR, F(imap_username), 0, 0 },
@@ -141,6 +146,42 @@ cmp_long_desc(const void *a, const void *b)
 	return (x < y) - (x > y);
 }
 
+/* "welcome_conference, training" -> ",welcome_conference,training,". */
+static void
+set_kinds(struct parse *p, const struct key *k, const char *v)
+{
+	char *copy = xstrdup(v), *tok, *save = NULL;
+	struct buf b;
+
+	buf_init(&b);
+	buf_putc(&b, ',');
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		tok = str_trim(tok);
+		if (*tok == '\0')
+			continue;
+		if (!event_kind_valid(tok)) {
+			char *clean = str_sanitize(tok);
+
+			perr(p, k->section, k->name, "\"%s\" is not an event "
+			    "kind (welcome_conference, volunteer_fair, training, "
+			    "network_meeting, deadline, other)", clean);
+			free(clean);
+			continue;
+		}
+		if (strcmp(tok, "deadline") == 0) {
+			perr(p, k->section, k->name, "a deadline is not a "
+			    "meeting: it is never sent as an invitation");
+			continue;
+		}
+		buf_puts(&b, tok);
+		buf_putc(&b, ',');
+	}
+	free(copy);
+	free(*FIELD(p->cfg, k->off, char *));
+	*FIELD(p->cfg, k->off, char *) = buf_steal(&b);
+}
+
 static void
 set_offsets(struct parse *p, const struct key *k, const char *v)
 {
@@ -175,6 +216,12 @@ set_offsets(struct parse *p, const struct key *k, const char *v)
 	free(copy);
 	if (n > 1)
 		qsort(vals, n, sizeof(*vals), cmp_long_desc);
+	if (k->off == 1) {	/* deadline_offsets */
+		free(cfg->deadline_offsets);
+		cfg->deadline_offsets = vals;
+		cfg->n_deadline_offsets = n;
+		return;
+	}
 	free(cfg->reminder_offsets);
 	cfg->reminder_offsets = vals;
 	cfg->n_reminder_offsets = n;
@@ -381,6 +428,9 @@ set_value(struct parse *p, const struct key *k, const char *v)
 	case K_OFFSETS:
 		set_offsets(p, k, v);
 		return;
+	case K_KINDS:
+		set_kinds(p, k, v);
+		return;
 	case K_WORDS:
 		return; /* set_word(): the key names the language */
 	}
@@ -490,7 +540,7 @@ reader(char *str, int num, void *stream)
 		if (!section_known(t)) {
 			char *clean = str_sanitize(t);
 			perr(p, clean, NULL, "unknown section (known: general, "
-			    "smtp, newsletter, reminders, imap)");
+			    "smtp, newsletter, invitations, reminders, imap)");
 			free(clean);
 		}
 		free(name);
@@ -524,6 +574,11 @@ config_defaults(void)
 	cfg->grace = 3 * 86400;
 	cfg->list_id = xstrdup("rundbrief.example.org");
 	cfg->order = CONFIG_ORDER_DATE;
+	cfg->invite_kinds = xstrdup(",welcome_conference,training,"
+	    "network_meeting,");
+	cfg->deadline_offsets = xcalloc(1, sizeof(long));
+	cfg->deadline_offsets[0] = 7 * 86400;
+	cfg->n_deadline_offsets = 1;
 	cfg->reminder_offsets = xcalloc(2, sizeof(long));
 	cfg->reminder_offsets[0] = 7 * 86400;
 	cfg->reminder_offsets[1] = 86400;
@@ -711,6 +766,7 @@ config_free(struct config *cfg)
 		case K_STR: case K_EMAIL: case K_FROM: case K_URL_SMTP:
 		case K_URL_IMAP: case K_URL_WEB: case K_TZ: case K_LANG:
 		case K_RRULE: case K_PATH: case K_SECRET: case K_DOMAIN:
+		case K_KINDS:
 			free(*FIELD(cfg, keys[i].off, char *));
 			break;
 		case K_WORDS: {
@@ -728,6 +784,7 @@ config_free(struct config *cfg)
 		}
 	}
 	free(cfg->reminder_offsets);
+	free(cfg->deadline_offsets);
 	free(cfg->path);
 	free(cfg);
 }

@@ -85,10 +85,17 @@ struct config {
 	char *list_id;         /* e.g. "rundbrief.example.org" */
 	int require_editorial; /* 0/1, default 0 */
 	enum config_order order; /* default date */
+	int all_topics;        /* list topic events for everyone, default 0 */
+
+	/* [invitations] */
+	char *invite_kinds;    /* ",kind,kind,": see config_invites() */
+	int announce;          /* announce events that invite nobody, 0 */
 
 	/* [reminders] */
 	long *reminder_offsets; /* seconds before start, descending */
 	size_t n_reminder_offsets;
+	long *deadline_offsets; /* reminders of deadlines, default 7d */
+	size_t n_deadline_offsets;
 	long alarm;            /* VALARM trigger, seconds before, default 1d */
 
 	/* [imap] */
@@ -132,6 +139,10 @@ const char *config_word(const struct config *cfg,
  * seconds. Returns 0 or -1.
  */
 int config_parse_duration(const char *s, long *seconds);
+
+/* 1 when publishing an event of this kind sends invitations
+ * ([invitations] kinds). */
+int config_invites(const struct config *cfg, const char *kind);
 
 /* Checks an addr-spec ("local@domain"); 1 if acceptable. */
 int config_valid_email(const char *s);

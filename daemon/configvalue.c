@@ -61,6 +61,21 @@ config_parse_duration(const char *s, long *seconds)
 }
 
 int
+config_invites(const struct config *cfg, const char *kind)
+{
+	size_t n = strlen(kind);
+	const char *p;
+
+	if (cfg->invite_kinds == NULL || n == 0)
+		return 0;
+	for (p = strstr(cfg->invite_kinds, kind); p != NULL;
+	    p = strstr(p + 1, kind))
+		if (p[-1] == ',' && p[n] == ',')
+			return 1;
+	return 0;
+}
+
+int
 config_valid_email(const char *s)
 {
 	const char *at = strrchr(s, '@'), *p;

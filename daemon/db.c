@@ -310,6 +310,48 @@ static const char *const migrations[] = {
 	"  outcome TEXT NOT NULL,"
 	"  handled_at INTEGER NOT NULL) WITHOUT ROWID;"
 	"ALTER TABLE events ADD COLUMN full_noticed INTEGER NOT NULL DEFAULT 0;",
+
+	/* 8: who gets what. Events name topics as subscribers do (a frozen
+	 * copy keeps them joined by char(31)); an event may override
+	 * [invitations] kinds (invite); subscribers choose newsletter yes/no
+	 * and invitations all/none. An event that invites nobody may be
+	 * announced: a new mailing kind, so the table is rebuilt. */
+	"CREATE TABLE event_topics ("
+	"  event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,"
+	"  topic TEXT NOT NULL COLLATE NOCASE,"
+	"  PRIMARY KEY (event_id, topic)) WITHOUT ROWID;"
+	"CREATE INDEX event_topics_topic ON event_topics(topic);"
+	"ALTER TABLE events ADD COLUMN invite TEXT NOT NULL DEFAULT 'default'"
+	"  CHECK (invite IN ('default','yes','no'));"
+	"ALTER TABLE subscribers ADD COLUMN newsletter INTEGER NOT NULL"
+	"  DEFAULT 1 CHECK (newsletter IN (0, 1));"
+	"ALTER TABLE subscribers ADD COLUMN invitations TEXT NOT NULL"
+	"  DEFAULT 'all' CHECK (invitations IN ('all','none'));"
+	"ALTER TABLE mailing_events ADD COLUMN topics TEXT;"
+	"CREATE TABLE mailings_v8 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('newsletter','invitation',"
+	"    'update','cancellation','reminder','confirm','welcome',"
+	"    'unsubscribed','announcement')),"
+	"  key TEXT UNIQUE,"
+	"  title TEXT NOT NULL,"
+	"  event_id INTEGER REFERENCES events(id) ON DELETE SET NULL,"
+	"  state TEXT NOT NULL DEFAULT 'active' CHECK (state IN"
+	"    ('active','done','blocked','cancelled')),"
+	"  year INTEGER, month INTEGER, win_from INTEGER, win_to INTEGER,"
+	"  editorial TEXT, subject TEXT, preheader TEXT,"
+	"  lead INTEGER,"
+	"  languages TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL,"
+	"  finished_at INTEGER,"
+	"  blocked_reason TEXT,"
+	"  note TEXT);"
+	"INSERT INTO mailings_v8 SELECT id, kind, key, title, event_id, state,"
+	"  year, month, win_from, win_to, editorial, subject, preheader, lead,"
+	"  languages, created_at, finished_at, blocked_reason, note"
+	"  FROM mailings;"
+	"DROP TABLE mailings;"
+	"ALTER TABLE mailings_v8 RENAME TO mailings;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
