@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "audience.h"
 #include "cli.h"
 #include "config.h"
 #include "datefmt.h"
@@ -21,9 +22,11 @@ static const char event_usage[] =
     "\n"
     "  add --kind K --title T --start 'YYYY-MM-DD HH:MM' [--end …] [--all-day]\n"
     "      [--location L] [--online-url U] [--district D] [--capacity N]\n"
-    "      [--rrule R] [--description-file F.md]\n"
-    "  update ID [same options as add; an empty value clears an optional one]\n"
-    "  publish ID [--no-mail]\n"
+    "      [--rrule R] [--description-file F.md] [--topic T]…\n"
+    "      [--invite yes|no|default]\n"
+    "  update ID [same options as add; an empty value clears an optional one,\n"
+    "      --topic '' all topics]\n"
+    "  publish ID [--invite | --no-invite] [--dry-run] [--no-mail]\n"
     "  cancel ID [--no-mail]\n"
     "  list [--from DATE] [--to DATE] [--format table|tsv|json]\n"
     "  show ID [--format table|tsv|json]\n"
@@ -36,16 +39,23 @@ static const char event_usage[] =
     "--district an event is county-wide. New events are drafts until\n"
     "published. A new --start without --end keeps the event's length.\n"
     "\n"
-    "Publishing queues a calendar invitation for the active subscribers of\n"
-    "the event's district (everyone for county-wide events). When the date,\n"
+    "Publishing queues a calendar invitation for the kinds in [invitations]\n"
+    "kinds (default welcome_conference, training, network_meeting; --invite\n"
+    "yes|no on the event, or --invite / --no-invite on publish, decide for\n"
+    "one event; a deadline never invites) to the active subscribers of the\n"
+    "event's district (everyone for county-wide events) who want invitations\n"
+    "and, if the event has topics, share one. Other events appear in the\n"
+    "newsletter, and with [invitations] announce = yes in a short\n"
+    "announcement mail without a calendar request. Publishing says who gets\n"
+    "what; --dry-run only says it. When the date,\n"
     "place, online link or recurrence of a published event changes, everyone\n"
     "invited gets an update (same UID, SEQUENCE + 1); a cancellation tells\n"
     "them too. Title or description changes send nothing. --no-mail (on\n"
     "update, publish, cancel) changes the event without any mail.\n";
 
 enum { E_KIND = 256, E_TITLE, E_START, E_END, E_ALLDAY, E_LOCATION, E_URL,
-	E_DISTRICT, E_CAPACITY, E_RRULE, E_DESCFILE, E_FROM, E_TO, E_FORMAT,
-	E_HELP, E_TIMED, E_NOMAIL };
+	E_DISTRICT, E_CAPACITY, E_RRULE, E_DESCFILE, E_TOPIC, E_INVITE, E_FROM,
+	E_TO, E_FORMAT, E_HELP, E_TIMED, E_NOMAIL, E_NOINVITE, E_DRYRUN };
 
 static const struct option event_opts[] = {
 	{ "kind", required_argument, NULL, E_KIND },
@@ -60,11 +70,23 @@ static const struct option event_opts[] = {
 	{ "capacity", required_argument, NULL, E_CAPACITY },
 	{ "rrule", required_argument, NULL, E_RRULE },
 	{ "description-file", required_argument, NULL, E_DESCFILE },
+	{ "topic", required_argument, NULL, E_TOPIC },
+	{ "invite", required_argument, NULL, E_INVITE },
 	{ "from", required_argument, NULL, E_FROM },
 	{ "to", required_argument, NULL, E_TO },
 	{ "format", required_argument, NULL, E_FORMAT },
 	{ "help", no_argument, NULL, E_HELP },
 	{ "no-mail", no_argument, NULL, E_NOMAIL },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* publish and cancel: --invite is a switch there */
+static const struct option status_opts[] = {
+	{ "help", no_argument, NULL, E_HELP },
+	{ "no-mail", no_argument, NULL, E_NOMAIL },
+	{ "invite", no_argument, NULL, E_INVITE },
+	{ "no-invite", no_argument, NULL, E_NOINVITE },
+	{ "dry-run", no_argument, NULL, E_DRYRUN },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -74,6 +96,9 @@ struct eopts {
 	const char *from, *to;
 	int nfields;
 	int no_mail;
+	const char **topics;   /* --topic, in order */
+	int invite;            /* publish: 1 --invite, 0 --no-invite, -1 */
+	int dry_run;
 };
 
 /* Returns 0, an EX_* code, or -1 after --help. */
@@ -82,20 +107,32 @@ parse_event_opts(struct cli *c, int argc, char **argv, int fields,
     struct eopts *o)
 {
 	char *end;
-	int ch;
+	int ch, status;
 
 	memset(o, 0, sizeof(*o));
 	o->f.all_day = -1;
 	o->f.capacity = -1;
+	o->invite = -1;
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", event_opts, NULL)) != -1) {
+	if ((status = fields == 2))
+		fields = 0;
+	while ((ch = getopt_long(argc, argv, "", status ? status_opts :
+	    event_opts, NULL)) != -1) {
 		if (ch == E_HELP) {
 			fputs(event_usage, stdout);
 			return -1;
 		}
 		if (ch == E_NOMAIL) {
 			o->no_mail = 1;
+			continue;
+		}
+		if (status && (ch == E_INVITE || ch == E_NOINVITE)) {
+			o->invite = ch == E_INVITE;
+			continue;
+		}
+		if (status && ch == E_DRYRUN) {
+			o->dry_run = 1;
 			continue;
 		}
 		if (ch == '?' || ch == ':' || (!fields && ch < E_FROM) ||
@@ -116,6 +153,16 @@ parse_event_opts(struct cli *c, int argc, char **argv, int fields,
 		case E_URL: o->f.online_url = optarg; break;
 		case E_DISTRICT: o->f.district = optarg; break;
 		case E_RRULE: o->f.rrule = optarg; break;
+		case E_TOPIC:
+			o->topics = xrealloc(o->topics, (o->f.ntopics + 1) *
+			    sizeof(*o->topics));
+			/* --topic '' alone clears them */
+			if (*optarg != '\0')
+				o->topics[o->f.ntopics++] = optarg;
+			o->f.set_topics = 1;
+			o->f.topics = o->topics;
+			break;
+		case E_INVITE: o->f.invite = optarg; break;
 		case E_CAPACITY:
 			o->f.capacity = *optarg ? strtol(optarg, &end, 10) : 0;
 			if (*optarg && (*end != '\0' || o->f.capacity < 0)) {
@@ -172,16 +219,110 @@ uid_domain(const struct config *cfg)
 	return at ? at + 1 : "rundbrief.invalid";
 }
 
+/* Who a mailing goes to, counted for the summary. */
+#define SUMMARY_SHOWN 5
+#define SUMMARY_GROUPS 32
+
+struct group {
+	char name[64];
+	long n;
+};
+
+struct summary {
+	long n;
+	struct group lang[SUMMARY_GROUPS], district[SUMMARY_GROUPS];
+	size_t nlang, ndistrict;
+	char *first[SUMMARY_SHOWN];
+};
+
+static void
+tally(struct group *g, size_t *count, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < *count; i++)
+		if (strcmp(g[i].name, what) == 0) {
+			g[i].n++;
+			return;
+		}
+	if (*count == SUMMARY_GROUPS)
+		return;
+	snprintf(g[*count].name, sizeof(g[*count].name), "%s", what);
+	g[(*count)++].n = 1;
+}
+
+static void
+summary_add(void *arg, const struct audience_member *m)
+{
+	struct summary *sm = arg;
+
+	if (sm->n < SUMMARY_SHOWN)
+		sm->first[sm->n] = xstrdup(m->email);
+	sm->n++;
+	tally(sm->lang, &sm->nlang, m->language);
+	tally(sm->district, &sm->ndistrict, *m->districts ? m->districts :
+	    "(no district)");
+}
+
+/* "invitation to 23 subscribers: de 20, en 3; Nord 8, …; a@…, …" */
+static void
+summary_print(struct summary *sm, const char *kind, int would)
+{
+	size_t i;
+
+	printf("%s %s %ld subscriber%s", kind, would ? "would go to" :
+	    "goes to", sm->n, sm->n == 1 ? "" : "s");
+	if (sm->n == 0) {
+		printf("\n");
+		return;
+	}
+	printf("\n  by language:");
+	for (i = 0; i < sm->nlang; i++)
+		printf("%s %s %ld", i ? "," : "", sm->lang[i].name,
+		    sm->lang[i].n);
+	printf("\n  by district:");
+	for (i = 0; i < sm->ndistrict; i++)
+		printf("%s %s %ld", i ? "," : "", sm->district[i].name,
+		    sm->district[i].n);
+	printf("\n  ");
+	for (i = 0; i < SUMMARY_SHOWN && (long)i < sm->n; i++) {
+		printf("%s%s", i ? ", " : "", sm->first[i]);
+		free(sm->first[i]);
+	}
+	if (sm->n > SUMMARY_SHOWN)
+		printf(" and %ld more", sm->n - SUMMARY_SHOWN);
+	printf("\n");
+}
+
+/*
+ * What publishing ev sends: "invitation", "announcement", or NULL (the
+ * newsletter announces it). invite: 1/0 from --invite/--no-invite, -1.
+ */
+static const char *
+publish_kind(const struct config *cfg, const struct event *ev, int invite)
+{
+	int invites = event_invites(ev, config_invites(cfg, ev->kind));
+
+	if (invite >= 0 && strcmp(ev->kind, "deadline") != 0)
+		invites = invite;
+	if (invites)
+		return "invitation";
+	return cfg->announce ? "announcement" : NULL;
+}
+
 /*
  * Queues the mail that goes with a change of a published event: the
- * invitation on publishing, an update when date, place or recurrence
- * changed, a cancellation. Prints what was queued.
+ * invitation (or announcement) on publishing, an update when date, place
+ * or recurrence changed, a cancellation. Prints who gets it; with dry_run
+ * only that.
  */
 static int
 queue_event_mail(struct cli *c, const char *kind, int64_t id,
-    const struct event *old)
+    const struct event *old, int dry_run)
 {
 	struct event *ev;
+	struct audience a;
+	struct summary sm;
 	char *err = NULL, key[48];
 	int64_t mid;
 	long queued = 0;
@@ -189,9 +330,24 @@ queue_event_mail(struct cli *c, const char *kind, int64_t id,
 
 	if (event_get(c->db, id, &ev) != 0)
 		return EX_SOFTWARE;
-	snprintf(key, sizeof(key), "invitation:%" PRId64, id);
-	rc = mailing_event(c->cfg, c->db, kind, ev, old, 0,
-	    strcmp(kind, "invitation") == 0 ? key : NULL, time(NULL), &mid,
+	memset(&a, 0, sizeof(a));
+	a.kind = (enum audience_kind)audience_of(kind);
+	a.event_id = id;
+	a.skip = c->cfg->organizer_email;
+	memset(&sm, 0, sizeof(sm));
+	if (audience_each(c->db, &a, summary_add, &sm) < 0) {
+		event_free(ev);
+		return EX_SOFTWARE;
+	}
+	summary_print(&sm, kind, dry_run);
+	if (dry_run) {
+		event_free(ev);
+		return 0;
+	}
+	snprintf(key, sizeof(key), "%s:%" PRId64, kind, id);
+	rc = mailing_event(c->cfg, c->db, kind, ev, old, 0, NULL,
+	    strcmp(kind, "invitation") == 0 ||
+	    strcmp(kind, "announcement") == 0 ? key : NULL, time(NULL), &mid,
 	    &queued, &err);
 	event_free(ev);
 	if (rc < 0) {
@@ -252,10 +408,11 @@ cmd_add_update(struct cli *c, int argc, char **argv, int add)
 	/* invited people hear of changes to date, place or recurrence */
 	if (!add && !o.no_mail && old != NULL && (changed &
 	    EVENT_CHANGED_SEQUENCE) && strcmp(old->status, "published") == 0)
-		rc = queue_event_mail(c, "update", id, old);
+		rc = queue_event_mail(c, "update", id, old, 0);
 out:
 	event_free(old);
 	free(o.description);
+	free(o.topics);
 	return rc < 0 ? 0 : rc;
 }
 
@@ -264,21 +421,44 @@ cmd_status(struct cli *c, int argc, char **argv)
 {
 	struct eopts o;
 	struct event *before;
+	const char *what;
 	int64_t id;
 	char *err = NULL;
 	int rc, was, cancel = strcmp(argv[0], "cancel") == 0;
 
-	if ((rc = parse_event_opts(c, argc, argv, 0, &o)) != 0)
+	if ((rc = parse_event_opts(c, argc, argv, 2, &o)) != 0)
 		return rc < 0 ? 0 : rc;
 	free(o.description);
+	free(o.topics);
 	if ((rc = parse_id(argc, argv, &id)) != 0 || (rc = cli_db(c)) != 0)
 		return rc;
+	if (cancel && (o.invite >= 0 || o.dry_run)) {
+		cli_err("event cancel: --invite, --no-invite and --dry-run are "
+		    "for publish");
+		return EX_USAGE;
+	}
 	if (event_get(c->db, id, &before) != 0) {
 		cli_err("no event %" PRId64, id);
 		return EX_DATAERR;
 	}
+	if (!cancel && o.invite == 1 && strcmp(before->kind, "deadline") == 0) {
+		cli_err("event %" PRId64 " is a deadline: it never sends an "
+		    "invitation", id);
+		event_free(before);
+		return EX_USAGE;
+	}
 	was = !strcmp(before->status, "published");
+	what = cancel ? NULL : publish_kind(c->cfg, before, o.invite);
 	event_free(before);
+	if (o.dry_run) {
+		if (what == NULL) {
+			printf("publishing sends no mail: it is not a kind that "
+			    "invites ([invitations] kinds) and announce is off; "
+			    "the newsletter lists it\n");
+			return 0;
+		}
+		return queue_event_mail(c, what, id, NULL, 1);
+	}
 	rc = cancel ? event_cancel(c->db, id, &err) :
 	    event_publish(c->db, id, &err);
 	if (rc < 0) {
@@ -290,8 +470,13 @@ cmd_status(struct cli *c, int argc, char **argv)
 	if (o.no_mail)
 		return 0;
 	if (cancel)
-		return was ? queue_event_mail(c, "cancellation", id, NULL) : 0;
-	return queue_event_mail(c, "invitation", id, NULL);
+		return was ? queue_event_mail(c, "cancellation", id, NULL, 0) : 0;
+	if (what == NULL) {
+		printf("no invitation: not a kind that invites ([invitations] "
+		    "kinds); the newsletter lists it\n");
+		return 0;
+	}
+	return queue_event_mail(c, what, id, NULL, 0);
 }
 
 static void

@@ -22,7 +22,7 @@
 static const char usage[] =
     "usage: rundbrief preview newsletter [--month YYYY-MM] [--subscriber EMAIL]\n"
     "                                    [--format text|html|eml]\n"
-    "       rundbrief preview invitation|update|cancellation|reminder EVENT_ID\n"
+    "       rundbrief preview invitation|announcement|update|cancellation|reminder EVENT_ID\n"
     "                                    [--subscriber EMAIL] [--format text|html|eml]\n"
     "       rundbrief preview confirm|welcome|unsubscribed [--subscriber EMAIL]\n"
     "                                    [--format text|html|eml]\n"
@@ -166,6 +166,7 @@ cli_preview(struct cli *c, int argc, char **argv)
 			return EX_USAGE;
 		}
 	} else if (!strcmp(what, "invitation") || !strcmp(what, "update") ||
+	    !strcmp(what, "announcement") ||
 	    !strcmp(what, "cancellation") || !strcmp(what, "reminder")) {
 		if (optind + 1 != argc || (id = strtoll(argv[optind], &end, 10)) <= 0
 		    || *end != '\0') {

@@ -247,8 +247,12 @@ invite(struct cli *c, int64_t id, long *invited, char **err)
 		*err = xasprintf("event %lld vanished", (long long)id);
 		return -1;
 	}
+	if (!event_invites(ev, config_invites(c->cfg, ev->kind))) {
+		event_free(ev);
+		return 0;
+	}
 	snprintf(key, sizeof(key), "invitation:%lld", (long long)id);
-	rc = mailing_event(c->cfg, c->db, "invitation", ev, NULL, 0, key,
+	rc = mailing_event(c->cfg, c->db, "invitation", ev, NULL, 0, NULL, key,
 	    time(NULL), &mid, &n, err);
 	event_free(ev);
 	if (rc == 0)

@@ -174,6 +174,29 @@ check_fields(const struct event_fields *f, char **errstr)
 		    "control characters (at most 100,000 bytes)");
 		return -1;
 	}
+	if (f->invite != NULL && strcmp(f->invite, "default") != 0 &&
+	    strcmp(f->invite, "yes") != 0 && strcmp(f->invite, "no") != 0) {
+		*errstr = xasprintf("--invite takes yes, no or default, not "
+		    "\"%s\"", f->invite);
+		return -1;
+	}
+	if (f->invite != NULL && strcmp(f->invite, "yes") == 0 &&
+	    f->kind != NULL && strcmp(f->kind, "deadline") == 0) {
+		*errstr = xstrdup("a deadline is not a meeting: it never sends "
+		    "an invitation");
+		return -1;
+	}
+	if (f->set_topics) {
+		size_t i;
+
+		for (i = 0; i < f->ntopics; i++)
+			if (!valid_text(f->topics[i], 100, 0) ||
+			    strchr(f->topics[i], '\x1f') != NULL) {
+				*errstr = xstrdup("a topic must be one line of "
+				    "at most 100 characters");
+				return -1;
+			}
+	}
 	if (f->location != NULL && !valid_text(f->location, 300, 0)) {
 		*errstr = xasprintf("the location must be one line of at most "
 		    "300 characters");
@@ -223,6 +246,11 @@ bind_opt(sqlite3_stmt *st, int idx, const char *s)
 {
 	db_bind_text(st, idx, s != NULL && *s != '\0' ? s : NULL);
 }
+
+static int topics_differ(const struct event_fields *f,
+    const struct event *ev);
+static int save_topics(struct db *db, int64_t id,
+    const struct event_fields *f, char **errstr);
 
 int
 event_add(struct db *db, const char *tzid, const char *uid_domain,
@@ -274,10 +302,30 @@ event_add(struct db *db, const char *tzid, const char *uid_domain,
 	sqlite3_bind_int64(st, 16, now);
 	sqlite3_bind_int64(st, 17, now);
 	free(uid);
-	if (db_exec_stmt(db, st, errstr) < 0)
+	if (db_begin(db) < 0) {
+		*errstr = xstrdup(db_errmsg(db));
 		return -1;
+	}
+	if (db_exec_stmt(db, st, errstr) < 0)
+		goto fail;
 	*id = sqlite3_last_insert_rowid(db_handle(db));
+	if (save_topics(db, *id, f, errstr) < 0)
+		goto fail;
+	if (f->invite != NULL) {
+		st = db_stmt(db, "UPDATE events SET invite = ? WHERE id = ?");
+		db_bind_text(st, 1, f->invite);
+		sqlite3_bind_int64(st, 2, *id);
+		if (db_exec_stmt(db, st, errstr) < 0)
+			goto fail;
+	}
+	if (db_commit(db) < 0) {
+		*errstr = xstrdup(db_errmsg(db));
+		goto fail;
+	}
 	return 0;
+fail:
+	db_rollback(db);
+	return -1;
 }
 
 static int
@@ -386,8 +434,16 @@ event_update(struct db *db, int64_t id, const struct event_fields *f,
 		mask |= EVENT_CHANGED_TEXT;
 	if ((f->kind && strcmp(f->kind, ev->kind)) ||
 	    (f->capacity >= 0 && f->capacity != ev->capacity) ||
-	    (f->district && differs(f->district, ev->district)))
+	    (f->district && differs(f->district, ev->district)) ||
+	    (f->invite && strcmp(f->invite, ev->invite ? ev->invite :
+	    "default")) || (f->set_topics && topics_differ(f, ev)))
 		mask |= EVENT_CHANGED_OTHER;
+	if (f->invite != NULL && strcmp(f->invite, "yes") == 0 &&
+	    strcmp(f->kind ? f->kind : ev->kind, "deadline") == 0) {
+		*errstr = xstrdup("a deadline is not a meeting: it never sends "
+		    "an invitation");
+		goto fail;
+	}
 	if (mask == 0) {
 		event_free(ev);
 		return 0;
@@ -425,14 +481,52 @@ event_update(struct db *db, int64_t id, const struct event_fields *f,
 	sqlite3_bind_int(st, 15, (mask & EVENT_CHANGED_SEQUENCE) &&
 	    strcmp(ev->status, "published") == 0 ? 1 : 0);
 	sqlite3_bind_int64(st, 16, (int64_t)time(NULL));
-	if (db_exec_stmt(db, st, errstr) < 0)
+	if (db_begin(db) < 0) {
+		*errstr = xstrdup(db_errmsg(db));
 		goto fail;
+	}
+	if (db_exec_stmt(db, st, errstr) < 0 ||
+	    save_topics(db, id, f, errstr) < 0)
+		goto rollback;
+	if (f->invite != NULL) {
+		st = db_stmt(db, "UPDATE events SET invite = ? WHERE id = ?");
+		db_bind_text(st, 1, f->invite);
+		sqlite3_bind_int64(st, 2, id);
+		if (db_exec_stmt(db, st, errstr) < 0)
+			goto rollback;
+	}
+	if (db_commit(db) < 0) {
+		*errstr = xstrdup(db_errmsg(db));
+		goto rollback;
+	}
 	event_free(ev);
 	*changed = mask;
 	return 0;
+rollback:
+	db_rollback(db);
 fail:
 	event_free(ev);
 	return -1;
+}
+
+/* 1 when the topics of f (a replacement) are not those of ev. */
+static int
+topics_differ(const struct event_fields *f, const struct event *ev)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < f->ntopics; i++) {
+		char *t = xstrdup(f->topics[i]), *tt = str_trim(t);
+		int found = *tt == '\0';
+
+		for (j = 0; !found && j < ev->ntopics; j++)
+			found = strcasecmp(tt, ev->topics[j]) == 0;
+		n += *tt != '\0';
+		free(t);
+		if (!found)
+			return 1;
+	}
+	return n != ev->ntopics;
 }
 
 static int
@@ -512,6 +606,118 @@ event_from_row(sqlite3_stmt *st, struct event *ev)
 	ev->sequence = sqlite3_column_int(st, 17);
 	ev->created_at = (time_t)sqlite3_column_int64(st, 18);
 	ev->updated_at = (time_t)sqlite3_column_int64(st, 19);
+	ev->topics = NULL;	/* event_load_extra, event_set_topics */
+	ev->ntopics = 0;
+	ev->invite = NULL;
+}
+
+static void
+clear_topics(struct event *ev)
+{
+	size_t i;
+
+	for (i = 0; i < ev->ntopics; i++)
+		free(ev->topics[i]);
+	free(ev->topics);
+	ev->topics = NULL;
+	ev->ntopics = 0;
+}
+
+void
+event_set_topics(struct event *ev, const char *joined)
+{
+	const char *p, *e;
+
+	clear_topics(ev);
+	for (p = joined; p != NULL && *p != '\0'; p = *e ? e + 1 : e) {
+		e = p + strcspn(p, "\x1f");
+		if (e == p)
+			continue;
+		ev->topics = xrealloc(ev->topics, (ev->ntopics + 1) *
+		    sizeof(char *));
+		ev->topics[ev->ntopics++] = xstrndup(p, (size_t)(e - p));
+	}
+}
+
+char *
+event_topics_joined(const struct event *ev)
+{
+	struct buf b;
+	size_t i;
+
+	if (ev->ntopics == 0)
+		return NULL;
+	buf_init(&b);
+	for (i = 0; i < ev->ntopics; i++) {
+		if (i > 0)
+			buf_putc(&b, '\x1f');
+		buf_puts(&b, ev->topics[i]);
+	}
+	return buf_steal(&b);
+}
+
+int
+event_load_extra(struct db *db, struct event *ev)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT e.invite, (SELECT"
+	    " group_concat(topic, char(31)) FROM (SELECT topic FROM event_topics"
+	    "  WHERE event_id = e.id ORDER BY topic COLLATE NOCASE))"
+	    " FROM events e WHERE e.id = ?");
+	int rc;
+
+	sqlite3_bind_int64(st, 1, ev->id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		free(ev->invite);
+		ev->invite = xstrdup(db_col_text(st, 0));
+		event_set_topics(ev, db_col_text(st, 1));
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+event_invites(const struct event *ev, int kind_invites)
+{
+	if (strcmp(ev->kind, "deadline") == 0)
+		return 0;
+	if (ev->invite != NULL && strcmp(ev->invite, "yes") == 0)
+		return 1;
+	if (ev->invite != NULL && strcmp(ev->invite, "no") == 0)
+		return 0;
+	return kind_invites;
+}
+
+/* Replaces event id's topics (in the caller's transaction). */
+static int
+save_topics(struct db *db, int64_t id, const struct event_fields *f,
+    char **errstr)
+{
+	sqlite3_stmt *st;
+	size_t i;
+
+	if (!f->set_topics)
+		return 0;
+	st = db_stmt(db, "DELETE FROM event_topics WHERE event_id = ?");
+	sqlite3_bind_int64(st, 1, id);
+	if (db_exec_stmt(db, st, errstr) < 0)
+		return -1;
+	for (i = 0; i < f->ntopics; i++) {
+		char *t = xstrdup(f->topics[i]), *tt = str_trim(t);
+
+		if (*tt == '\0') {
+			free(t);
+			continue;
+		}
+		st = db_stmt(db, "INSERT OR IGNORE INTO event_topics(event_id,"
+		    " topic) VALUES (?, ?)");
+		sqlite3_bind_int64(st, 1, id);
+		db_bind_text(st, 2, tt);
+		free(t);
+		if (db_exec_stmt(db, st, errstr) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static char *
@@ -536,6 +742,17 @@ event_copy(struct event *dst, const struct event *src)
 	dst->rrule = dup_or_null(src->rrule);
 	dst->district = dup_or_null(src->district);
 	dst->status = xstrdup(src->status);
+	dst->invite = dup_or_null(src->invite);
+	dst->topics = NULL;
+	dst->ntopics = 0;
+	if (src->ntopics > 0) {
+		size_t i;
+
+		dst->topics = xcalloc(src->ntopics, sizeof(char *));
+		for (i = 0; i < src->ntopics; i++)
+			dst->topics[i] = xstrdup(src->topics[i]);
+		dst->ntopics = src->ntopics;
+	}
 }
 
 void
@@ -553,6 +770,8 @@ event_clear(struct event *ev)
 	free(ev->rrule);
 	free(ev->district);
 	free(ev->status);
+	free(ev->invite);
+	clear_topics(ev);
 }
 
 void
@@ -578,6 +797,11 @@ event_get(struct db *db, int64_t id, struct event **out)
 		event_from_row(st, *out);
 	}
 	sqlite3_reset(st);
+	if (rc == SQLITE_ROW && event_load_extra(db, *out) < 0) {
+		event_free(*out);
+		*out = NULL;
+		return -1;
+	}
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
 
@@ -601,6 +825,7 @@ event_each(struct db *db, time_t from, time_t to, const char *status,
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&ev, 0, sizeof(ev));
 		event_from_row(st, &ev);
+		event_load_extra(db, &ev);
 		stop = fn(arg, &ev);
 		event_clear(&ev);
 	}

@@ -44,6 +44,9 @@ struct event {
 	int sequence;
 	time_t created_at;
 	time_t updated_at;
+	char **topics;     /* sorted, case-insensitively unique; may be 0 */
+	size_t ntopics;
+	char *invite;      /* "default" ([invitations] kinds), "yes", "no" */
 };
 
 /*
@@ -63,6 +66,11 @@ struct event_fields {
 	const char *rrule;
 	long capacity;
 	const char *district;
+	/* topics: set_topics = 1 replaces them with topics[0..ntopics) */
+	int set_topics;
+	const char *const *topics;
+	size_t ntopics;
+	const char *invite;  /* "default", "yes", "no", or NULL = leave */
 };
 
 /* What an update changed (bit mask). */
@@ -71,7 +79,8 @@ enum {
 	EVENT_CHANGED_RRULE = 1 << 1,
 	EVENT_CHANGED_LOCATION = 1 << 2, /* location or online link */
 	EVENT_CHANGED_TEXT = 1 << 3,     /* title or description */
-	EVENT_CHANGED_OTHER = 1 << 4,    /* kind, capacity, district */
+	EVENT_CHANGED_OTHER = 1 << 4,    /* kind, capacity, district,
+	                                    topics, invite */
 	EVENT_CHANGED_SEQUENCE = EVENT_CHANGED_TIME | EVENT_CHANGED_RRULE |
 	    EVENT_CHANGED_LOCATION
 };
@@ -112,6 +121,22 @@ void event_free(struct event *ev);
  * event_clear.
  */
 void event_from_row(struct sqlite3_stmt *st, struct event *ev);
+
+/* Reads ev's topics and invite choice (after event_from_row on a row of
+ * the events table). Returns 0 or -1. */
+int event_load_extra(struct db *db, struct event *ev);
+
+/* Sets ev's topics from a char(31)-joined list (a frozen copy's). */
+void event_set_topics(struct event *ev, const char *joined);
+
+/* The topics joined by char(31) (caller frees), or NULL when none. */
+char *event_topics_joined(const struct event *ev);
+
+/*
+ * 1 when publishing ev sends invitations: its invite choice, else
+ * [invitations] kinds (kinds_csv as config keeps it); a deadline never.
+ */
+int event_invites(const struct event *ev, int kind_invites);
 
 /* Deep copy of src into dst (release with event_clear). */
 void event_copy(struct event *dst, const struct event *src);

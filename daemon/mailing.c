@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "audience.h"
 #include "config.h"
 #include "db.h"
 #include "event.h"
@@ -70,8 +71,10 @@ save_event(struct db *db, int64_t mid, const char *role, int pos,
 	sqlite3_stmt *st = db_stmt(db, "INSERT INTO mailing_events(mailing_id,"
 	    " role, pos, occurrence, event_id, uid, kind, title, description,"
 	    " location, online_url, tzid, all_day, start_local, end_local,"
-	    " start_utc, end_utc, rrule, capacity, district, status, sequence)"
-	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	    " start_utc, end_utc, rrule, capacity, district, status, sequence,"
+	    " topics) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	char *topics = event_topics_joined(ev);
+	int rc;
 
 	sqlite3_bind_int64(st, 1, mid);
 	db_bind_text(st, 2, role);
@@ -95,7 +98,10 @@ save_event(struct db *db, int64_t mid, const char *role, int pos,
 	db_bind_text(st, 20, ev->district);
 	db_bind_text(st, 21, ev->status);
 	sqlite3_bind_int(st, 22, ev->sequence);
-	return db_exec_stmt(db, st, NULL);
+	db_bind_text(st, 23, topics);
+	rc = db_exec_stmt(db, st, NULL);
+	free(topics);
+	return rc;
 }
 
 static int
@@ -208,6 +214,18 @@ find_key(struct db *db, const char *key)
 	return id;
 }
 
+/* The newsletter's audience for mailing mid. */
+static long
+queue_newsletter(struct db *db, int64_t mid, time_t now)
+{
+	struct audience a;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = AUDIENCE_NEWSLETTER;
+	a.mailing_id = mid;
+	return audience_enqueue(db, &a, now);
+}
+
 /*
  * Freezes nl as a newsletter mailing (key may be NULL) inside the caller's
  * transaction. Returns its id, or -1 with *errstr.
@@ -278,7 +296,7 @@ mailing_newsletter(const struct config *cfg, struct db *db, int year,
 	    now, errstr);
 	if (mid < 0)
 		goto fail;
-	*queued = outbox_enqueue(db, mid, NULL, NULL, now);
+	*queued = queue_newsletter(db, mid, now);
 	if (*queued < 0) {
 		*errstr = xstrdup(db_errmsg(db));
 		goto fail;
@@ -315,7 +333,7 @@ mailing_newsletter_of(const struct config *cfg, struct db *db,
 	mid = freeze_newsletter(cfg, db, nl, key, title, NULL, now, errstr);
 	if (mid < 0)
 		goto fail;
-	if ((*queued = outbox_enqueue(db, mid, NULL, NULL, now)) < 0 ||
+	if ((*queued = queue_newsletter(db, mid, now)) < 0 ||
 	    db_commit(db) < 0) {
 		*errstr = xstrdup(db_errmsg(db));
 		goto fail;
@@ -373,8 +391,10 @@ organizer(const struct config *cfg)
 int
 mailing_event(const struct config *cfg, struct db *db, const char *kind,
     const struct event *ev, const struct event *old, long lead,
-    const char *key, time_t now, int64_t *id, long *queued, char **errstr)
+    const char *occurrence, const char *key, time_t now, int64_t *id,
+    long *queued, char **errstr)
 {
+	struct audience a;
 	sqlite3_stmt *st;
 	int64_t mid;
 
@@ -400,15 +420,14 @@ mailing_event(const struct config *cfg, struct db *db, const char *kind,
 	}
 	if (freeze_templates(cfg, db, mid, kind, errstr) < 0)
 		goto fail;
-	/* who hears of it after the invitation: those who were invited
-	 * (outbox_enqueue_invited() is the one place that says who) */
-	if (strcmp(kind, "update") == 0 || strcmp(kind, "cancellation") == 0 ||
-	    strcmp(kind, "reminder") == 0)
-		*queued = outbox_enqueue_invited(db, mid, ev->id, organizer(cfg),
-		    now);
-	else
-		*queued = outbox_enqueue(db, mid, ev->district, organizer(cfg),
-		    now);
+	/* who gets it: the audience module says (one place) */
+	memset(&a, 0, sizeof(a));
+	a.kind = (enum audience_kind)audience_of(kind);
+	a.event_id = ev->id;
+	a.occurrence = occurrence;
+	a.skip = organizer(cfg);
+	a.mailing_id = mid;
+	*queued = audience_of(kind) < 0 ? -1 : audience_enqueue(db, &a, now);
 	if (*queued < 0 || (strcmp(kind, "cancellation") == 0 &&
 	    outbox_cancel_reminders(db, ev->id, now) < 0) ||
 	    db_commit(db) < 0) {
@@ -495,7 +514,8 @@ mailing_load(const struct config *cfg, struct db *db, int64_t id,
 	st = db_stmt(db, "SELECT event_id, uid, kind, title, description,"
 	    " location, online_url, tzid, all_day, start_local, end_local,"
 	    " start_utc, end_utc, rrule, capacity, district, status, sequence,"
-	    " 0, 0, occurrence, role FROM mailing_events WHERE mailing_id = ?"
+	    " 0, 0, occurrence, role, topics FROM mailing_events"
+	    " WHERE mailing_id = ?"
 	    " ORDER BY role, pos");
 	sqlite3_bind_int64(st, 1, id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -503,6 +523,7 @@ mailing_load(const struct config *cfg, struct db *db, int64_t id,
 		time_t occ;
 
 		event_from_row(st, &ev);
+		event_set_topics(&ev, db_col_text(st, 22));
 		occ = (time_t)sqlite3_column_int64(st, 20);
 		if (strcmp(db_col_text(st, 21), "old") == 0) {
 			m->old = xcalloc(1, sizeof(*m->old));
@@ -680,7 +701,8 @@ mailing_render(struct mailing *m, const struct subscriber *s,
 		return render_notice(m->r, m->kind, s, &out->r, errstr);
 	rc = render_event_mail(m->r, m->kind, m->event, m->old, m->lead, now, s,
 	    &out->r, errstr);
-	if (rc < 0 || strcmp(m->kind, "reminder") == 0)
+	if (rc < 0 || strcmp(m->kind, "reminder") == 0 ||
+	    strcmp(m->kind, "announcement") == 0)
 		return rc;
 	cancel = strcmp(m->kind, "cancellation") == 0;
 	buf_init(&desc);

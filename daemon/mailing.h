@@ -52,19 +52,20 @@ int mailing_copy(const struct config *cfg, struct db *db,
     char **errstr);
 
 /*
- * Makes an event mailing ("invitation", "update", "cancellation",
- * "reminder") of ev — old is the previous version for an update, lead the
- * time before the start for a reminder — and queues it, never for the
- * organizer's own address and only for active subscribers: an invitation
- * for the subscribers of the event's district (everyone for county-wide
- * events); an update, cancellation or reminder for those who were
- * invited. A reminder's ev is the occurrence it is for. key, if not NULL, makes it unique (e.g. one reminder per event
- * and offset). Returns 0 with *id and *queued, 1 when a mailing with that
- * key exists already, -1 on error.
+ * Makes an event mailing ("invitation", "announcement", "update",
+ * "cancellation", "reminder") of ev — old is the previous version for an
+ * update, lead the time before the start for a reminder, occurrence the
+ * RECURRENCE-ID of a recurring event's occurrence a reminder is for (ev
+ * is then that occurrence) or NULL — and queues it for its audience
+ * (audience.h: never the organizer's own address). key, if not NULL,
+ * makes it unique (e.g. one reminder per event and offset). Returns 0 with
+ * *id and *queued, 1 when a mailing with that key exists already, -1 on
+ * error.
  */
 int mailing_event(const struct config *cfg, struct db *db, const char *kind,
     const struct event *ev, const struct event *old, long lead,
-    const char *key, time_t now, int64_t *id, long *queued, char **errstr);
+    const char *occurrence, const char *key, time_t now, int64_t *id,
+    long *queued, char **errstr);
 
 struct mailing;
 

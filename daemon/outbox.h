@@ -42,27 +42,7 @@ void outbox_item_free(struct outbox_item *it);
 /* Rows left in "sending" (a crash) back to "queued". *n: how many. */
 int outbox_recover(struct db *db, long *n);
 
-/*
- * Adds one queued row per recipient: status-active subscribers, for event
- * mailings only those of the event's district (district NULL: everyone),
- * never the address `skip` (the organizer). Returns the number queued, or
- * -1. Must run inside the caller's transaction.
- */
-long outbox_enqueue(struct db *db, int64_t mailing_id, const char *district,
-    const char *skip, time_t now);
-
-/*
- * Queues the subscribers who were invited to event_id (an invitation or
- * update of it was sent or is on its way) and are still active, never the
- * address `skip`. Returns the number queued, or -1. In the caller's
- * transaction.
- */
-long outbox_enqueue_invited(struct db *db, int64_t mailing_id,
-    int64_t event_id, const char *skip, time_t now);
-
-/* How many outbox_enqueue_invited() would queue now; -1 on error. */
-long outbox_count_invited(struct db *db, int64_t event_id,
-    const char *skip);
+/* Recipients are chosen by audience_enqueue() (audience.h). */
 
 /* Queues one row for one subscriber (notices such as confirm). */
 int outbox_enqueue_one(struct db *db, int64_t mailing_id,

@@ -144,7 +144,8 @@ mail_ctx(struct render *r, const char *name, const char *lang,
 	if (strcmp(name, "newsletter") == 0)
 		return render_newsletter_tv(r, nl, lang, s);
 	if (strcmp(name, "invitation") == 0 || strcmp(name, "cancellation") == 0
-	    || strcmp(name, "reminder") == 0)
+	    || strcmp(name, "reminder") == 0 ||
+	    strcmp(name, "announcement") == 0)
 		return render_event_mail_tv(r, name, lang, ev, NULL, 86400,
 		    ev->start_utc);
 	if (strcmp(name, "update") == 0) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audience.h"
 #include "config.h"
 #include "datefmt.h"
 #include "db.h"
@@ -574,7 +575,7 @@ occurrence_event(const struct event *ev, time_t occ, struct event *out)
 
 static void
 fire_reminder(struct pass *p, const struct event *ev, time_t occ,
-    long offset, const char *key, time_t due)
+    const char *occid, long offset, const char *key, time_t due)
 {
 	struct event oe;
 	char *err = NULL, when[64];
@@ -592,8 +593,8 @@ fire_reminder(struct pass *p, const struct event *ev, time_t occ,
 		p->failed = 1;
 		return;
 	}
-	rc = mailing_event(p->cfg, p->db, "reminder", &oe, NULL, offset, key,
-	    p->now, &id, &queued, &err);
+	rc = mailing_event(p->cfg, p->db, "reminder", &oe, NULL, offset,
+	    ev->rrule != NULL ? occid : NULL, key, p->now, &id, &queued, &err);
 	if (rc < 0 || job_commit(p, key, rc == 0 ? id : 0) < 0) {
 		db_rollback(p->db);
 		log_warnx("%s: %s", key, err ? err : db_errmsg(p->db));
@@ -610,12 +611,17 @@ fire_reminder(struct pass *p, const struct event *ev, time_t occ,
 /* The reminders of one occurrence. */
 static void
 occurrence_jobs(struct pass *p, const struct event *ev, time_t occ,
-    time_t published, long invited)
+    time_t published)
 {
 	const struct config *cfg = p->cfg;
 	struct schedule_job j;
 	char occid[48], name[16], key[512], last_key[512] = "";
 	time_t due, last_due = 0, base;
+	int deadline = strcmp(ev->kind, "deadline") == 0;
+	const long *offs = deadline ? cfg->deadline_offsets :
+	    cfg->reminder_offsets;
+	size_t noffs = deadline ? cfg->n_deadline_offsets :
+	    cfg->n_reminder_offsets;
 	long last_off = 0;
 	size_t i;
 
@@ -639,10 +645,20 @@ occurrence_jobs(struct pass *p, const struct event *ev, time_t occ,
 	j.kind = SCHEDULE_REMINDER;
 	j.event = ev;
 	j.occurrence = occ;
-	j.recipients = invited;
+	j.recipients = -1;
+	if (!p->fire) {
+		struct audience a;
+
+		memset(&a, 0, sizeof(a));
+		a.kind = AUDIENCE_REMINDER;
+		a.event_id = ev->id;
+		a.occurrence = ev->rrule != NULL ? occid : NULL;
+		a.skip = cfg->organizer_email;
+		j.recipients = audience_each(p->db, &a, NULL, NULL);
+	}
 	/* offsets run from the largest down: their moments ascend */
-	for (i = 0; i < cfg->n_reminder_offsets; i++) {
-		long off = cfg->reminder_offsets[i];
+	for (i = 0; i < noffs; i++) {
+		long off = offs[i];
 
 		schedule_offset_name(off, name, sizeof(name));
 		if ((size_t)snprintf(key, sizeof(key), "reminder:%s:%s:%s",
@@ -674,7 +690,7 @@ occurrence_jobs(struct pass *p, const struct event *ev, time_t occ,
 		last_off = off;
 	}
 	if (last_key[0] != '\0')
-		fire_reminder(p, ev, occ, last_off, last_key, last_due);
+		fire_reminder(p, ev, occ, occid, last_off, last_key, last_due);
 }
 
 struct ev_ctx {
@@ -689,16 +705,14 @@ event_jobs(void *arg, const struct event *ev)
 	struct pass *p = c->p;
 	time_t occ[OCC_BATCH], after = p->now, published;
 	size_t n, i;
-	long invited;
 
 	published = published_at(p->db, ev->id);
-	invited = outbox_count_invited(p->db, ev->id, p->cfg->organizer_email);
 	for (;;) {
 		if (ical_next_occurrences(ev->tzid, ev->start_local, ev->rrule,
 		    after, OCC_BATCH, occ, &n) < 0)
 			return 0;
 		for (i = 0; i < n && occ[i] <= c->to; i++)
-			occurrence_jobs(p, ev, occ[i], published, invited);
+			occurrence_jobs(p, ev, occ[i], published);
 		if (n < OCC_BATCH || i < n)
 			return 0;
 		after = occ[n - 1];
@@ -710,7 +724,8 @@ reminder_jobs(struct pass *p, time_t to)
 {
 	struct ev_ctx c = { p, to };
 
-	if (p->cfg->n_reminder_offsets == 0)
+	if (p->cfg->n_reminder_offsets == 0 &&
+	    p->cfg->n_deadline_offsets == 0)
 		return;
 	if (event_each(p->db, p->now, to, "published", event_jobs, &c) < 0) {
 		log_warnx("schedule: reading events: %s", db_errmsg(p->db));
@@ -736,6 +751,9 @@ pass_run(struct pass *p)
 	struct tm tm;
 	time_t horizon_end, to;
 	long max_off = cfg->n_reminder_offsets ? cfg->reminder_offsets[0] : 0;
+
+	if (cfg->n_deadline_offsets && cfg->deadline_offsets[0] > max_off)
+		max_off = cfg->deadline_offsets[0];
 	int y, m, ly, lm, guard = 0;
 
 	p->start = sched_start(p);

@@ -11,7 +11,8 @@
 #include "util.h"
 
 const char *const tmplset_names[] = { "newsletter", "invitation", "update",
-	"cancellation", "reminder", "confirm", "welcome", "unsubscribed", NULL };
+	"cancellation", "reminder", "confirm", "welcome", "unsubscribed",
+	"announcement", NULL };
 const char *const tmplset_parts[] = { "subject", "txt", "html", NULL };
 
 struct entry {

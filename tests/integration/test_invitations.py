@@ -105,10 +105,11 @@ EVENTS = {
         "location": "Bürgerhaus Großenlüder, Hauptstraße 7", "url": None,
         "description": None,
     },
-    # An all-day deadline: DTEND is the day after (exclusive).
-    "deadline": {
-        "args": ["--kind", "deadline", "--title",
-                 "Förderfrist: Anträge für die Übungsleiterpauschale",
+    # An all-day event: DTEND is the day after (exclusive). (A deadline
+    # is all-day too, but never sends an invitation: see test_deadline.)
+    "allday": {
+        "args": ["--kind", "other", "--title",
+                 "Aktionstag: Anträge für die Übungsleiterpauschale",
                  "--start", "2026-12-15", "--all-day"],
         "recipients": EVERYONE,
         "start": {"date": "2026-12-15"},
@@ -166,8 +167,12 @@ class Sandbox:
                     "organizer_name = %s\n"
                     "[smtp]\n"
                     "maildir = %s\n"
-                    "from = %s\n" % (self.dir, ORG_ADDR, ORG_CN,
-                                     self.maildir, FROM))
+                    "from = %s\n"
+                    # every kind that may invite does here
+                    "[invitations]\n"
+                    "kinds = welcome_conference, volunteer_fair, training,"
+                    " network_meeting, other\n" % (self.dir, ORG_ADDR, ORG_CN,
+                                                   self.maildir, FROM))
         os.chmod(self.conf, 0o600)
         self.seen = set()
         self.ncal = 0
@@ -623,8 +628,8 @@ class Invitations(Checks):
     def test_times_on_the_day_summer_time_starts(self):
         self.check_event("spring")
 
-    def test_all_day_deadline(self):
-        for m in self.check_event("deadline"):
+    def test_all_day_event(self):
+        for m in self.check_event("allday"):
             self.assertRegex(m.calendar.decode(),
                              r"\r\nDTSTART;VALUE=DATE:20261215\r\n")
 

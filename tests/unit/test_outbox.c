@@ -13,9 +13,23 @@
 
 #include "db.h"
 #include "ical.h"
+#include "audience.h"
 #include "outbox.h"
 #include "subscriber.h"
 #include "util.h"
+
+/* The newsletter's audience (audience.h), as the mailing module asks. */
+static long
+enqueue(struct db *d, int64_t mailing, const char *skip, time_t now)
+{
+	struct audience a;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = AUDIENCE_NEWSLETTER;
+	a.mailing_id = mailing;
+	a.skip = skip;
+	return audience_enqueue(d, &a, now);
+}
 
 static char dir[] = "/tmp/rundbrief-test-outbox-XXXXXX";
 static struct db *db;
@@ -105,10 +119,10 @@ test_enqueue_only_active_once(void **state)
 {
 	(void)state;
 	assert_int_equal(db_begin(db), 0);
-	assert_int_equal(outbox_enqueue(db, mid, NULL, "P4@example.org", 1000), 4);
+	assert_int_equal(enqueue(db, mid, "P4@example.org", 1000), 4);
 	/* again: nothing new (one row per recipient per mailing) */
-	assert_int_equal(outbox_enqueue(db, mid, NULL, NULL, 1000), 1);
-	assert_int_equal(outbox_enqueue(db, mid, NULL, NULL, 1000), 0);
+	assert_int_equal(enqueue(db, mid, NULL, 1000), 1);
+	assert_int_equal(enqueue(db, mid, NULL, 1000), 0);
 	assert_int_equal(db_commit(db), 0);
 	assert_int_equal(scalar("SELECT count(*) FROM outbox"), 5);
 	assert_int_equal(scalar("SELECT count(*) FROM outbox o JOIN subscribers"
@@ -292,7 +306,7 @@ test_block_unfail_and_done(void **state)
 	    "created_at) VALUES ('newsletter', 'Second', 8000)", NULL, NULL,
 	    NULL);
 	m2 = sqlite3_last_insert_rowid(db_handle(db));
-	assert_int_equal(outbox_enqueue(db, m2, NULL, NULL, 8000), 4);
+	assert_int_equal(enqueue(db, m2, NULL, 8000), 4);
 	n = outbox_claim(db, 8000, 10, &v);
 	assert_int_equal(n, 4);
 	b0 = (int)scalar("SELECT sum(bounces) FROM subscribers");
