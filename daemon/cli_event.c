@@ -518,7 +518,8 @@ static const struct column list_cols[L_NCOLS] = {
 /* event show: every field, under the names list uses. */
 enum { S_ID, S_UID, S_KIND, S_TITLE, S_STATUS, S_WHEN, S_START, S_END, S_TZ,
 	S_ALLDAY, S_RRULE, S_LOCATION, S_URL, S_DISTRICT, S_CAPACITY,
-	S_SEQUENCE, S_CREATED, S_UPDATED, S_DESCRIPTION, S_NCOLS };
+	S_TOPICS, S_INVITE, S_INVITES, S_SEQUENCE, S_CREATED, S_UPDATED, S_DESCRIPTION,
+	S_NCOLS };
 
 static const struct column show_cols[S_NCOLS] = {
 	[S_ID] = { "id", COL_INT, 0, NULL },
@@ -536,6 +537,9 @@ static const struct column show_cols[S_NCOLS] = {
 	[S_URL] = { "online_url", COL_TEXT, 0, NULL },
 	[S_DISTRICT] = { "district", COL_TEXT, 0, county_wide },
 	[S_CAPACITY] = { "capacity", COL_INT, 0, "unlimited" },
+	[S_TOPICS] = { "topics", COL_LIST, 0, NULL },
+	[S_INVITE] = { "invite", COL_TEXT, 0, NULL },
+	[S_INVITES] = { "sends_invitations", COL_BOOL, 0, NULL },
 	[S_SEQUENCE] = { "sequence", COL_INT, 0, NULL },
 	[S_CREATED] = { "created_at", COL_TIME, 0, NULL },
 	[S_UPDATED] = { "updated_at", COL_TIME, 0, NULL },
@@ -657,6 +661,10 @@ cmd_show(struct cli *c, int argc, char **argv)
 	f[S_URL] = cell_text(ev->online_url);
 	f[S_DISTRICT] = cell_text(ev->district);
 	f[S_CAPACITY] = ev->capacity > 0 ? cell_int(ev->capacity) : cell_null();
+	f[S_TOPICS] = cell_list(ev->topics, ev->ntopics);
+	f[S_INVITE] = cell_text(ev->invite ? ev->invite : "default");
+	f[S_INVITES] = cell_bool(event_invites(ev, config_invites(c->cfg,
+	    ev->kind)));
 	f[S_SEQUENCE] = cell_int(ev->sequence);
 	f[S_CREATED] = cell_time(ev->created_at);
 	f[S_UPDATED] = cell_time(ev->updated_at);

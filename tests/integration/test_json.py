@@ -37,7 +37,8 @@ EVENT = {
     "when": str, "start": str, "end": str, "time_zone": str,
     "all_day": bool, "rrule": (str, None), "location": (str, None),
     "online_url": (str, None), "district": (str, None),
-    "capacity": (int, None), "sequence": int, "created_at": TIME,
+    "capacity": (int, None), "topics": STRS, "invite": str,
+    "sends_invitations": bool, "sequence": int, "created_at": TIME,
     "updated_at": TIME, "description": str,
 }
 DISTRICT = {
