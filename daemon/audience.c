@@ -36,10 +36,16 @@
 	"  AND o.state IN ('queued','sending','sent','deferred'))"
 #define IS_DEADLINE \
 	" (SELECT kind FROM events WHERE id = ?2) = 'deadline'"
+/* their answer for this occurrence if they gave one, else for the
+ * series: not declined */
 #define NOT_DECLINED \
-	" AND NOT EXISTS (SELECT 1 FROM rsvps r WHERE r.event_id = ?2" \
-	"  AND r.subscriber_id = s.id AND r.partstat = 'declined'" \
-	"  AND r.occurrence IN ('', coalesce(?4, '')))"
+	" AND coalesce(" \
+	"  (SELECT r.partstat FROM rsvps r WHERE r.event_id = ?2" \
+	"   AND r.occurrence = ?4 AND r.subscriber_id = s.id" \
+	"   ORDER BY r.dtstamp DESC LIMIT 1)," \
+	"  (SELECT r.partstat FROM rsvps r WHERE r.event_id = ?2" \
+	"   AND r.occurrence = '' AND r.subscriber_id = s.id" \
+	"   ORDER BY r.dtstamp DESC LIMIT 1), '') <> 'declined'"
 
 #define SELECT_IDS "SELECT s.id"
 #define SELECT_MEMBERS "SELECT s.id, s.email, s.language," \

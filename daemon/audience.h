@@ -13,9 +13,10 @@
  *   update,       reached by the event: an invitation, update or
  *   cancellation  announcement of it was sent or is on its way to them
  *                 (whatever their choices say now: they know of it);
- *   reminder      reached by the event, and not declined (for the series,
- *                 or for this occurrence); a deadline, which invites
- *                 nobody, reminds its invitation audience.
+ *   reminder      reached by the event, and not declined: their answer
+ *                 for this occurrence if they gave one, else for the
+ *                 series; a deadline, which invites nobody, reminds its
+ *                 invitation audience.
  */
 #ifndef RUNDBRIEF_AUDIENCE_H
 #define RUNDBRIEF_AUDIENCE_H

@@ -179,7 +179,7 @@ outbox_tempfail(struct db *db, const struct outbox_item *it,
 
 int
 outbox_permfail(struct db *db, const struct outbox_item *it,
-    const char *reply, int bounce, time_t now)
+    const char *reply, int bounce, int bounce_limit, time_t now)
 {
 	sqlite3_stmt *st;
 	char *err = NULL;
@@ -194,7 +194,8 @@ outbox_permfail(struct db *db, const struct outbox_item *it,
 	sqlite3_bind_int64(st, 3, (int64_t)now);
 	sqlite3_bind_int(st, 4, bounce != 0);
 	if (run(db, st) < 0 ||
-	    (bounce && subscriber_bounce(db, it->sub->id, &err) < 0)) {
+	    (bounce && it->sub->id != 0 && subscriber_bounce(db, it->sub->id,
+	    subscriber_user_unknown(reply), bounce_limit, now, &err) < 0)) {
 		free(err);
 		db_rollback(db);
 		return -1;
@@ -588,4 +589,20 @@ outbox_each_for_subscriber(struct db *db, int64_t subscriber_id,
 		    db_col_text(st, 5));
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+time_t
+outbox_last_notice(struct db *db, int64_t subscriber_id, const char *kind)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT max(o.created_at) FROM outbox o"
+	    " JOIN mailings m ON m.id = o.mailing_id"
+	    " WHERE o.subscriber_id = ? AND m.kind = ?");
+	time_t t = 0;
+
+	sqlite3_bind_int64(st, 1, subscriber_id);
+	db_bind_text(st, 2, kind);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		t = (time_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return t;
 }

@@ -11,7 +11,8 @@
  *
  * Temporary failures are retried with backoff (1 min, 5 min, 30 min, 2 h,
  * 6 h, then every 6 h) until the row is older than [smtp] max_age, then
- * they fail. Permanent failures fail at once and count as a hard bounce.
+ * they fail. Permanent failures fail at once and count as a hard bounce
+ * (see subscriber_bounce() for when the subscriber becomes "bounced").
  */
 #ifndef RUNDBRIEF_OUTBOX_H
 #define RUNDBRIEF_OUTBOX_H
@@ -44,6 +45,11 @@ int outbox_recover(struct db *db, long *n);
 
 /* Recipients are chosen by audience_enqueue() (audience.h). */
 
+/* When the last mail of this kind ("confirm" …) was queued for the
+ * subscriber, 0 if never. */
+time_t outbox_last_notice(struct db *db, int64_t subscriber_id,
+    const char *kind);
+
 /* Queues one row for one subscriber (notices such as confirm). */
 int outbox_enqueue_one(struct db *db, int64_t mailing_id,
     int64_t subscriber_id, time_t now);
@@ -68,9 +74,11 @@ int outbox_sent(struct db *db, int64_t id, const char *message_id,
 int outbox_tempfail(struct db *db, const struct outbox_item *it,
     const char *reply, long max_age, time_t now);
 
-/* A permanent failure; bounce != 0 counts a hard bounce. */
+/* A permanent failure; bounce != 0 counts a hard bounce by the rule of
+ * subscriber_bounce() (bounced at once when reply says 5.1.1, else after
+ * bounce_limit of them). */
 int outbox_permfail(struct db *db, const struct outbox_item *it,
-    const char *reply, int bounce, time_t now);
+    const char *reply, int bounce, int bounce_limit, time_t now);
 
 /* Not sent on purpose (the subscriber is no longer active …). */
 int outbox_skip(struct db *db, int64_t id, const char *why, time_t now);
