@@ -567,7 +567,8 @@ static int
 needs_event(const char *kind)
 {
 	return strcmp(kind, "invitation") == 0 || strcmp(kind, "update") == 0 ||
-	    strcmp(kind, "cancellation") == 0 || strcmp(kind, "reminder") == 0;
+	    strcmp(kind, "cancellation") == 0 || strcmp(kind, "reminder") == 0 ||
+	    strcmp(kind, "announcement") == 0;
 }
 
 int
