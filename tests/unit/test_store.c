@@ -256,6 +256,117 @@ test_upsert_semantics(void **state)
 	db_close(db);
 }
 
+/* The newsletter and invitations choices: defaults, set, kept by an
+ * import that does not name them, invalid values change nothing. */
+static void
+test_preferences_round_trip(void **state)
+{
+	struct db *db = fresh_db("prefs.db");
+	struct sub_fields f;
+	struct subscriber *s;
+	const char *t[] = { "Sprachcafé" };
+	char *err = NULL;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(subscriber_add(db, "fay@example.org", &f, 1, "t", 0,
+	    &err), SUB_ADDED);
+	assert_int_equal(subscriber_get(db, "fay@example.org", &s), 0);
+	assert_int_equal(s->newsletter, 1);
+	assert_string_equal(s->invitations, "all");
+	subscriber_free(s);
+	/* set both; the same again is unchanged */
+	f.set_newsletter = 1;
+	f.newsletter = 0;
+	f.invitations = "none";
+	assert_int_equal(subscriber_update(db, "fay@example.org", &f, 0, &err),
+	    SUB_UPDATED);
+	assert_int_equal(subscriber_update(db, "fay@example.org", &f, 0, &err),
+	    SUB_UNCHANGED);
+	assert_int_equal(subscriber_get(db, "fay@example.org", &s), 0);
+	assert_int_equal(s->newsletter, 0);
+	assert_string_equal(s->invitations, "none");
+	subscriber_free(s);
+	/* one at a time, the other stays */
+	memset(&f, 0, sizeof(f));
+	f.invitations = "all";
+	assert_int_equal(subscriber_update(db, "fay@example.org", &f, 0, &err),
+	    SUB_UPDATED);
+	assert_int_equal(subscriber_get(db, "fay@example.org", &s), 0);
+	assert_int_equal(s->newsletter, 0);
+	assert_string_equal(s->invitations, "all");
+	subscriber_free(s);
+	/* an import row without the columns keeps the choices */
+	memset(&f, 0, sizeof(f));
+	f.set_topics = 1;
+	f.topics = t;
+	f.ntopics = 1;
+	assert_int_equal(subscriber_upsert(db, "fay@example.org", &f, 1, "imp",
+	    0, &err), SUB_UPDATED);
+	assert_int_equal(subscriber_get(db, "fay@example.org", &s), 0);
+	assert_int_equal(s->newsletter, 0);
+	assert_string_equal(s->invitations, "all");
+	subscriber_free(s);
+	/* a new subscriber from an import with the columns */
+	f.set_newsletter = 1;
+	f.newsletter = 0;
+	f.invitations = "none";
+	assert_int_equal(subscriber_upsert(db, "gus@example.org", &f, 0, "imp",
+	    0, &err), SUB_ADDED);
+	assert_int_equal(subscriber_get(db, "gus@example.org", &s), 0);
+	assert_int_equal(s->newsletter, 0);
+	assert_string_equal(s->invitations, "none");
+	subscriber_free(s);
+	/* invalid choices are refused and change nothing */
+	memset(&f, 0, sizeof(f));
+	f.invitations = "some";
+	assert_int_equal(subscriber_update(db, "gus@example.org", &f, 0, &err),
+	    SUB_ERR_INVALID);
+	assert_non_null(strstr(err, "all, none"));
+	free(err);
+	err = NULL;
+	f.invitations = NULL;
+	f.set_newsletter = 1;
+	f.newsletter = 2;
+	assert_int_equal(subscriber_add(db, "hal@example.org", &f, 1, "t", 0,
+	    &err), SUB_ERR_INVALID);
+	free(err);
+	assert_int_equal(count(db, "SELECT count(*) FROM subscribers WHERE "
+	    "newsletter = 0 AND invitations = 'none'"), 1);
+	db_close(db);
+}
+
+/* Topics match without regard to case, also beyond ASCII. */
+static void
+test_topics_meet_and_known(void **state)
+{
+	struct db *db = fresh_db("topics.db");
+	struct sub_fields f;
+	char *a[] = { "Ökologie", "Sprachcafé" }, *b[] = { "SPRACHCAFÉ" },
+	    *c[] = { "Kultur" };
+	const char *t[] = { "Ökologie" };
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(subscriber_topics_meet(a, 2, b, 1), 1);
+	assert_int_equal(subscriber_topics_meet(b, 1, a, 2), 1);
+	assert_int_equal(subscriber_topics_meet(a, 2, c, 1), 0);
+	assert_int_equal(subscriber_topics_meet(a, 0, c, 1), 0);
+	assert_int_equal(subscriber_topics_meet(a, 2, NULL, 0), 0);
+	assert_int_equal(subscriber_topic_known(db, "Ökologie"), 0);
+	memset(&f, 0, sizeof(f));
+	f.set_topics = 1;
+	f.topics = t;
+	f.ntopics = 1;
+	assert_int_equal(subscriber_add(db, "ida@example.org", &f, 0, NULL, 0,
+	    &err), SUB_ADDED);
+	assert_int_equal(subscriber_topic_known(db, "Ökologie"), 1);
+	assert_int_equal(subscriber_topic_known(db, "ÖKOLOGIE"), 1);
+	assert_int_equal(subscriber_topic_known(db, "ökologie"), 1);
+	assert_int_equal(subscriber_topic_known(db, "Oekologie"), 0);
+	db_close(db);
+}
+
 static void
 test_forget_tombstone(void **state)
 {
@@ -592,6 +703,8 @@ main(void)
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_subscriber_add_and_case),
 		cmocka_unit_test(test_upsert_semantics),
+		cmocka_unit_test(test_preferences_round_trip),
+		cmocka_unit_test(test_topics_meet_and_known),
 		cmocka_unit_test(test_forget_tombstone),
 		cmocka_unit_test(test_tombstone_salted),
 		cmocka_unit_test(test_language_codes),
