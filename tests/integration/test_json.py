@@ -21,10 +21,13 @@ TIME = "time"            # "YYYY-MM-DDTHH:MM:SSZ"
 STRS = "list of strings"
 OBJS = "list of objects"
 
-# The type of every field, per kind of record; a tuple allows null.
+# The type of every field, per kind of record; a tuple allows null, a set
+# names the strings a field may be (a word like "none" is then no number
+# or null written as text).
 SUBSCRIBER = {
     "email": str, "name": str, "language": str, "status": str,
-    "districts": STRS, "topics": STRS, "consent_source": (str, None),
+    "districts": STRS, "topics": STRS, "newsletter": bool,
+    "invitations": {"all", "none"}, "consent_source": (str, None),
     "consent_at": (TIME, None), "hard_bounces": int, "created_at": TIME,
     "updated_at": TIME, "unsubscribe_token": str, "mail": OBJS,
 }
@@ -99,7 +102,9 @@ class JsonOutput(unittest.TestCase):
                           "--end", "2027-03-02 19:00", "--rrule",
                           "FREQ=MONTHLY;BYDAY=1TU;COUNT=4", "--district",
                           "Nord", "--location", "Café Nord"],
-                         ["newsletter", "send"], ["queue", "run"]):
+                         ["newsletter", "send"], ["queue", "run"],
+                         ["subscriber", "set", "anna.schneider@example.org",
+                          "--newsletter", "no", "--invitations", "none"]):
                 r = cls.run_tool(*args)
                 if r.returncode != 0:
                     raise AssertionError("%s: %s" % (args, r.stderr))
@@ -156,6 +161,8 @@ class JsonOutput(unittest.TestCase):
             self.assertIsInstance(v, list, where)
         elif want is dict:
             self.assertIsInstance(v, dict, where)
+        elif isinstance(want, set):
+            self.assertIn(v, want, where)
         else:
             self.assertIsInstance(v, str, where)
             self.assertIsNone(UNTYPED.fullmatch(v),
@@ -227,6 +234,12 @@ class JsonOutput(unittest.TestCase):
         anna = by["anna.schneider@example.org"]
         self.assertEqual(anna["districts"], ["Nord"])
         self.assertIs(type(anna["hard_bounces"]), int)
+        self.assertEqual((anna["newsletter"], anna["invitations"]),
+                         (False, "none"))
+        for p in everyone:
+            if p["email"] != anna["email"]:
+                self.assertEqual((p["newsletter"], p["invitations"]),
+                                 (True, "all"))
         self.assertEqual([(m["kind"], m["state"]) for m in anna["mail"]],
                          [("newsletter", "sent")])
         self.assertIsNotNone(anna["mail"][0]["sent_at"])
