@@ -239,6 +239,32 @@ out:
 	return rc;
 }
 
+/* 1 if topics a and b are the same but for case. */
+static int
+same_topic(const char *a, const char *b)
+{
+	char *x[1], *y[1];
+
+	x[0] = (char *)a;
+	y[0] = (char *)b;
+	return subscriber_topics_meet(x, 1, y, 1);
+}
+
+/* 1 if f->topics[i] repeats one before it. */
+static int
+repeated_topic(const struct sub_fields *f, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (same_topic(f->topics[i], f->topics[j]))
+			return 1;
+	return 0;
+}
+
+/* Replaces the topic set (topics compare as subscriber_topics_meet()
+ * does; of two spellings of one topic the first is kept); returns 1 if it
+ * changed, 0 if not, <0 error. */
 static int
 set_topics(struct db *db, int64_t sid, const struct sub_fields *f,
     char **errstr)
@@ -254,19 +280,14 @@ set_topics(struct db *db, int64_t sid, const struct sub_fields *f,
 		const char *t = db_col_text(st, 0);
 		old++;
 		for (i = 0; i < f->ntopics; i++)
-			if (strcasecmp(t, f->topics[i]) == 0) {
+			if (same_topic(t, f->topics[i])) {
 				kept++;
 				break;
 			}
 	}
 	sqlite3_reset(st);
-	for (i = 0; i < f->ntopics; i++) {
-		size_t j;
-		for (j = 0; j < i && strcasecmp(f->topics[i], f->topics[j]); j++)
-			;
-		if (j == i)
-			n++;
-	}
+	for (i = 0; i < f->ntopics; i++)
+		n += !repeated_topic(f, i);
 	if (old == kept && kept == n)
 		return 0;
 	st = db_stmt(db, "DELETE FROM subscriber_topics WHERE subscriber_id = ?");
@@ -274,7 +295,9 @@ set_topics(struct db *db, int64_t sid, const struct sub_fields *f,
 	if (db_exec_stmt(db, st, errstr) < 0)
 		return SUB_ERR_DB;
 	for (i = 0; i < f->ntopics; i++) {
-		st = db_stmt(db, "INSERT OR IGNORE INTO subscriber_topics"
+		if (repeated_topic(f, i))
+			continue;
+		st = db_stmt(db, "INSERT INTO subscriber_topics"
 		    "(subscriber_id, topic) VALUES (?, ?)");
 		sqlite3_bind_int64(st, 1, sid);
 		db_bind_text(st, 2, f->topics[i]);
