@@ -40,6 +40,8 @@ struct event {
 	char *rrule;       /* NULL if none */
 	long capacity;     /* 0 = unlimited */
 	char *district;    /* NULL = county-wide */
+	char **topics;     /* none: for everyone of its district(s) */
+	size_t ntopics;
 	char *status;      /* draft, published, cancelled */
 	int sequence;
 	time_t created_at;
