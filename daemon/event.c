@@ -512,6 +512,9 @@ event_from_row(sqlite3_stmt *st, struct event *ev)
 	ev->sequence = sqlite3_column_int(st, 17);
 	ev->created_at = (time_t)sqlite3_column_int64(st, 18);
 	ev->updated_at = (time_t)sqlite3_column_int64(st, 19);
+	/* placeholder on the subscriber side: the event side reads them */
+	ev->topics = NULL;
+	ev->ntopics = 0;
 }
 
 static char *
