@@ -43,6 +43,10 @@ EVENT = {
     "capacity": (int, None), "sequence": int, "created_at": TIME,
     "updated_at": TIME, "description": str,
 }
+TOPIC = {
+    "name": str, "active_subscribers": int, "subscribers": int,
+    "published_events": int, "events": int,
+}
 DISTRICT = {
     "id": int, "name": str, "active_subscribers": int, "published_events": int,
 }
@@ -190,7 +194,8 @@ class JsonOutput(unittest.TestCase):
         those checked here, so a new one cannot slip past."""
         covered = {("subscriber", "list"), ("subscriber", "show"),
                    ("event", "list"), ("event", "show"),
-                   ("district", "list"), ("queue", ""), ("status", "")}
+                   ("district", "list"), ("topic", "list"), ("queue", ""),
+                   ("status", "")}
         usage = self.ok("--help")
         commands = re.findall(r"^  ([a-z]+) ", usage, re.M)
         self.assertIn("subscriber", commands)
@@ -293,6 +298,21 @@ class JsonOutput(unittest.TestCase):
         # subscribers name their districts as district list does
         for p in self.json("subscriber", "list", "--format", "json"):
             self.assertLessEqual(set(p["districts"]), set(by))
+
+    def test_topics(self):
+        rows = self.check_list("topic list", TOPIC,
+                               self.json("topic", "list", "--format",
+                                         "json"), TOPIC)
+        by = {t["name"]: t for t in rows}
+        # every topic a subscriber follows, counted as subscriber list has it
+        people = self.json("subscriber", "list", "--format", "json")
+        self.assertEqual(set(by), {t for p in people for t in p["topics"]})
+        for name, t in by.items():
+            self.assertEqual(t["subscribers"], len(
+                [p for p in people if name in p["topics"]]), name)
+            self.assertEqual(t["active_subscribers"], len(
+                [p for p in people if name in p["topics"] and
+                 p["status"] == "active"]), name)
 
     def test_queue(self):
         rows = self.check_list("queue", MAILING,
