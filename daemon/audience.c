@@ -26,7 +26,7 @@
 	" AND (NOT EXISTS (SELECT 1 FROM event_topics et" \
 	"   WHERE et.event_id = ?2)" \
 	"  OR EXISTS (SELECT 1 FROM event_topics et JOIN subscriber_topics st" \
-	"   ON st.topic = et.topic WHERE et.event_id = ?2" \
+	"   ON fold(st.topic) = fold(et.topic) WHERE et.event_id = ?2" \
 	"   AND st.subscriber_id = s.id))"
 #define REACHED \
 	" AND EXISTS (SELECT 1 FROM outbox o JOIN mailings m" \

@@ -32,6 +32,7 @@ int cli_init(struct cli *c, int argc, char **argv);
 int cli_subscriber(struct cli *c, int argc, char **argv);
 int cli_import(struct cli *c, int argc, char **argv);
 int cli_district(struct cli *c, int argc, char **argv);
+int cli_topic(struct cli *c, int argc, char **argv);
 int cli_event(struct cli *c, int argc, char **argv);
 int cli_ics(struct cli *c, int argc, char **argv);
 int cli_sample(struct cli *c, int argc, char **argv);

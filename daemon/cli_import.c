@@ -251,6 +251,26 @@ on_record(void *arg, const struct csvin_record *r)
 			}
 		}
 	}
+	if ((rc = csvin_yes_no(r->newsletter)) == -2) {
+		char *v = str_sanitize(r->newsletter);
+		row_err(im, r->line, "\"%s\" in the Newsletter column: write "
+		    "ja or nein (yes/no, 1/0, x for yes; empty: yes for new "
+		    "subscribers, unchanged for others)", v);
+		free(v);
+		goto invalid;
+	}
+	f.set_newsletter = rc >= 0;
+	f.newsletter = rc == 1;
+	if ((f.invitations = csvin_invitations(r->invitations)) == NULL) {
+		char *v = str_sanitize(r->invitations);
+		row_err(im, r->line, "\"%s\" in the Einladungen (invitations) "
+		    "column: write alle or keine (all/none; empty: all for new "
+		    "subscribers, unchanged for others)", v);
+		free(v);
+		goto invalid;
+	}
+	if (*f.invitations == '\0')
+		f.invitations = NULL;
 	if (r->topics != NULL) {
 		nt = csvin_split_list(r->topics, &topics);
 		f.set_topics = 1;
@@ -441,6 +461,10 @@ static const char usage[] =
     "',' ';' or tab; UTF-8 (with or without BOM), Windows-1252 as Excel\n"
     "writes it, or UTF-16 with BOM. Several districts in one cell are\n"
     "separated by , ; / or |, several topics by , or ;.\n"
+    "Optional choices of each person: newsletter (Newsletter): ja or nein\n"
+    "(yes/no, 1/0, x for yes); invitations (Einladungen): alle or keine\n"
+    "(all/none). An empty cell or no such column means yes and all for\n"
+    "new subscribers and leaves existing ones as they are.\n"
     "\n"
     "Every invalid row is reported with its line number. By default nothing\n"
     "is imported when any row is invalid.\n"

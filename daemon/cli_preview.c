@@ -17,6 +17,7 @@
 #include "newsletter.h"
 #include "render.h"
 #include "subscriber.h"
+#include "topic.h"
 #include "util.h"
 
 static const char usage[] =
@@ -29,10 +30,11 @@ static const char usage[] =
     "\n"
     "Prints the mail as that subscriber would receive it; without\n"
     "--subscriber, as a made-up subscriber of the default language in every\n"
-    "district would (so a newsletter shows every event). --format text (the\n"
-    "default) prints the subject and the plain-text part; html prints the\n"
-    "HTML part; eml the complete message with all headers and parts. For a\n"
-    "newsletter, says on stderr which editorial it holds:\n"
+    "district, following every topic in use, would (so a newsletter shows\n"
+    "every event). --format text (the default) prints the subject and the\n"
+    "plain-text part; html prints the HTML part; eml the complete message\n"
+    "with all headers and parts. For a newsletter, says on stderr which\n"
+    "editorial it holds:\n"
     "content/YYYY-MM.LANG.md in the subscriber's language, else\n"
     "content/YYYY-MM.md.\n";
 
@@ -50,8 +52,18 @@ add_district(void *arg, int64_t id, const char *name, long subscribers,
 	s->districts[s->ndistricts++] = xstrdup(name);
 }
 
+static void
+add_topic(void *arg, const struct topic_use *t)
+{
+	struct subscriber *s = arg;
+
+	s->topics = xrealloc(s->topics, (s->ntopics + 1) * sizeof(char *));
+	s->topics[s->ntopics++] = xstrdup(t->name);
+}
+
 /*
- * A made-up subscriber of the default language in every district, who
+ * A made-up subscriber of the default language in every district and
+ * following every topic in use, who
  * sees every event a newsletter may hold; says so on stderr. NULL on a
  * database error.
  */
@@ -65,15 +77,18 @@ sample_person(struct cli *c)
 	s->language = xstrdup(c->cfg->language);
 	s->status = xstrdup("active");
 	s->token = xstrdup("0123456789abcdef0123456789abcdef");
-	if (district_list(c->db, add_district, s) < 0) {
-		cli_err("reading districts: %s", db_errmsg(c->db));
+	s->invitations = xstrdup("all");
+	s->newsletter = 1;
+	if (district_list(c->db, add_district, s) < 0 ||
+	    topic_list(c->db, add_topic, s) < 0) {
+		cli_err("reading districts and topics: %s", db_errmsg(c->db));
 		subscriber_free(s);
 		return NULL;
 	}
 	cli_err("for a made-up subscriber (%s <%s>, language %s, all %zu "
-	    "district%s); --subscriber EMAIL shows a real one", s->name,
-	    s->email, s->language, s->ndistricts, s->ndistricts == 1 ? "" :
-	    "s");
+	    "district%s, all %zu topic%s); --subscriber EMAIL shows a real one",
+	    s->name, s->email, s->language, s->ndistricts, s->ndistricts == 1 ?
+	    "" : "s", s->ntopics, s->ntopics == 1 ? "" : "s");
 	return s;
 }
 

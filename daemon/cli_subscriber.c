@@ -19,12 +19,14 @@ static const char usage_text[] =
     "usage: rundbrief subscriber COMMAND …\n"
     "\n"
     "  add EMAIL [--name N] [--lang L] [--district D]… [--topic T]…\n"
-    "            [--confirmed | --no-mail]\n"
+    "            [--confirmed | --no-mail] [--newsletter yes|no]\n"
+    "            [--invitations all|none]\n"
     "  import FILE.csv [--dry-run] [--skip-invalid] [--create-districts] [--confirmed]\n"
     "  list [--status S] [--district D] [--format table|tsv|json]\n"
     "  show EMAIL [--format table|tsv|json]\n"
     "  set EMAIL [--name N] [--lang L] [--district D]… [--no-districts]\n"
     "            [--topic T]… [--no-topics] [--status S] [--confirmed]\n"
+    "            [--newsletter yes|no] [--invitations all|none]\n"
     "  unsubscribe EMAIL\n"
     "  forget EMAIL          erase the person; keep only a hashed tombstone\n"
     "  export [EMAIL]        all data held on a person (or everyone) and the\n"
@@ -34,6 +36,9 @@ static const char usage_text[] =
     "confirmation mail (not with --no-mail); they confirm by replying.\n"
     "--confirmed records their consent (source and time) and makes them\n"
     "'active'. Statuses: pending, active, unsubscribed, bounced.\n"
+    "Each person's choices: --newsletter yes (default) or no, and\n"
+    "--invitations all (default: every invitation of their districts and\n"
+    "topics) or none. Unsubscribing stops all mail.\n"
     "Run 'rundbrief subscriber COMMAND --help' for one command.\n";
 
 /* Options shared by add and set. */
@@ -53,7 +58,8 @@ opts_free(struct opts *o)
 }
 
 enum { O_NAME = 256, O_LANG, O_DISTRICT, O_TOPIC, O_CONFIRMED, O_STATUS,
-	O_FORMAT, O_NODIST, O_NOTOPIC, O_HELP, O_NOMAIL };
+	O_FORMAT, O_NODIST, O_NOTOPIC, O_NEWSLETTER, O_INVITATIONS, O_HELP,
+	O_NOMAIL };
 
 static const struct option field_opts[] = {
 	{ "name", required_argument, NULL, O_NAME },
@@ -66,6 +72,8 @@ static const struct option field_opts[] = {
 	{ "no-districts", no_argument, NULL, O_NODIST },
 	{ "no-topics", no_argument, NULL, O_NOTOPIC },
 	{ "format", required_argument, NULL, O_FORMAT },
+	{ "newsletter", required_argument, NULL, O_NEWSLETTER },
+	{ "invitations", required_argument, NULL, O_INVITATIONS },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "no-mail", no_argument, NULL, O_NOMAIL },
 	{ NULL, 0, NULL, 0 }
@@ -122,6 +130,24 @@ parse_opts(struct cli *c, int argc, char **argv, const char *allowed,
 			if (cli_format(c, optarg) != 0)
 				return EX_USAGE;
 			break;
+		case O_NEWSLETTER:
+			o->f.set_newsletter = 1;
+			if (strcmp(optarg, "yes") == 0)
+				o->f.newsletter = 1;
+			else if (strcmp(optarg, "no") == 0)
+				o->f.newsletter = 0;
+			else {
+				cli_err("--newsletter must be yes or no");
+				return EX_USAGE;
+			}
+			break;
+		case O_INVITATIONS:
+			if (!subscriber_valid_invitations(optarg)) {
+				cli_err("--invitations must be all or none");
+				return EX_USAGE;
+			}
+			o->f.invitations = optarg;
+			break;
 		}
 	}
 	if (o->f.language != NULL) {
@@ -177,16 +203,18 @@ cmd_add(struct cli *c, int argc, char **argv)
 	int rc, mail;
 
 	rc = parse_opts(c, argc, argv, "name lang language district topic "
-	    "confirmed no-mail", "usage: rundbrief subscriber add EMAIL "
-	    "[--name N] [--lang L] [--district D]… [--topic T]…\n"
-	    "       [--confirmed | --no-mail]\n\n"
+	    "confirmed no-mail newsletter invitations", "usage: rundbrief "
+	    "subscriber add EMAIL [--name N] [--lang L] [--district D]… "
+	    "[--topic T]…\n       [--confirmed | --no-mail] [--newsletter "
+	    "yes|no] [--invitations all|none]\n\n"
 	    "Adds one subscriber, 'pending' unless --confirmed records their "
 	    "consent\n(source \"cli\", now) and makes them 'active'. A pending "
 	    "subscriber gets the\nconfirmation mail (its token; they reply to "
 	    "confirm) unless --no-mail.\nUnconfirmed requests expire after "
 	    "[imap] confirm_expiry. Districts must\nexist (rundbrief district "
 	    "add). A person who was forgotten comes back only\nwith "
-	    "--confirmed.\n", &o);
+	    "--confirmed. --newsletter and --invitations are their choices\n"
+	    "(default yes and all).\n", &o);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
 	if ((email = one_arg(argc, argv, "e-mail address")) == NULL) {
@@ -240,12 +268,17 @@ cmd_set(struct cli *c, int argc, char **argv)
 	int rc, changed = 0;
 
 	rc = parse_opts(c, argc, argv, "name lang language district topic "
-	    "confirmed status no-districts no-topics", "usage: rundbrief "
-	    "subscriber set EMAIL [--name N] [--lang L] [--district D]… "
-	    "[--no-districts]\n       [--topic T]… [--no-topics] [--status S] "
-	    "[--confirmed]\n\nChanges a subscriber. --district and --topic "
-	    "replace the whole set.\n--status active needs --confirmed (their "
-	    "consent is recorded).\n", &o);
+	    "confirmed status no-districts no-topics newsletter invitations",
+	    "usage: rundbrief subscriber set EMAIL [--name N] [--lang L] "
+	    "[--district D]… [--no-districts]\n       [--topic T]… "
+	    "[--no-topics] [--status S] [--confirmed]\n       [--newsletter "
+	    "yes|no] [--invitations all|none]\n\nChanges a subscriber. "
+	    "--district and --topic replace the whole set.\n--status active "
+	    "needs --confirmed (their consent is recorded).\n--newsletter no: "
+	    "no monthly newsletter; --invitations none: no calendar\n"
+	    "invitations (all: those of their districts and topics). "
+	    "Unsubscribing\nstops all mail; these are the gentler choices.\n",
+	    &o);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
 	if ((email = one_arg(argc, argv, "e-mail address")) == NULL ||
@@ -321,8 +354,9 @@ cmd_simple(struct cli *c, int argc, char **argv)
  * prints the first SUB_LIST of them, under the same names.
  */
 enum { S_EMAIL, S_NAME, S_LANGUAGE, S_STATUS, S_DISTRICTS, S_TOPICS,
-	S_CONSENT_SOURCE, S_CONSENT_AT, S_BOUNCES, S_CREATED, S_UPDATED,
-	SUB_LIST, S_TOKEN = SUB_LIST, S_MAIL, S_BOUNCE_HISTORY, SUB_NCOLS };
+	S_NEWSLETTER, S_INVITATIONS, S_CONSENT_SOURCE, S_CONSENT_AT, S_BOUNCES,
+	S_CREATED, S_UPDATED, SUB_LIST, S_TOKEN = SUB_LIST, S_MAIL,
+	S_BOUNCE_HISTORY, SUB_NCOLS };
 
 static const struct column sub_cols[SUB_NCOLS] = {
 	[S_EMAIL] = { "email", COL_TEXT, 0, NULL },
@@ -331,6 +365,8 @@ static const struct column sub_cols[SUB_NCOLS] = {
 	[S_STATUS] = { "status", COL_TEXT, 0, NULL },
 	[S_DISTRICTS] = { "districts", COL_LIST, 0, NULL },
 	[S_TOPICS] = { "topics", COL_LIST, 0, NULL },
+	[S_NEWSLETTER] = { "newsletter", COL_BOOL, 0, NULL },
+	[S_INVITATIONS] = { "invitations", COL_TEXT, 0, NULL },
 	[S_CONSENT_SOURCE] = { "consent_source", COL_TEXT, 0, NULL },
 	[S_CONSENT_AT] = { "consent_at", COL_TIME, 0, NULL },
 	[S_BOUNCES] = { "hard_bounces", COL_INT, 0, NULL },
@@ -350,6 +386,8 @@ static const struct column list_cols[SUB_LIST] = {
 	[S_STATUS] = { "status", COL_TEXT, 0, NULL },
 	[S_DISTRICTS] = { "districts", COL_LIST, 0, NULL },
 	[S_TOPICS] = { "topics", COL_LIST, 0, NULL },
+	[S_NEWSLETTER] = { "newsletter", COL_BOOL, 0, NULL },
+	[S_INVITATIONS] = { "invitations", COL_TEXT, 0, NULL },
 	[S_CONSENT_SOURCE] = { "consent_source", COL_TEXT, COL_JSON_ONLY,
 	    NULL },
 	[S_CONSENT_AT] = { "consent_at", COL_TIME, COL_JSON_ONLY, NULL },
@@ -370,6 +408,8 @@ sub_cells(const struct subscriber *s, const char *mail, const char *bounces,
 	c[S_STATUS] = cell_text(s->status);
 	c[S_DISTRICTS] = cell_list(s->districts, s->ndistricts);
 	c[S_TOPICS] = cell_list(s->topics, s->ntopics);
+	c[S_NEWSLETTER] = cell_bool(s->newsletter);
+	c[S_INVITATIONS] = cell_text(s->invitations);
 	c[S_CONSENT_SOURCE] = cell_text(s->consent_source);
 	c[S_CONSENT_AT] = cell_time(s->consent_at);
 	c[S_BOUNCES] = cell_int(s->bounces);

@@ -27,6 +27,8 @@ enum col {
 	COL_LANGUAGE,
 	COL_DISTRICTS,
 	COL_TOPICS,
+	COL_NEWSLETTER,
+	COL_INVITATIONS,
 	COL_FIRST,		/* first and last name: joined into the name */
 	COL_LAST,
 	NCOLS
@@ -53,6 +55,8 @@ static const struct {
 	{ "ortsteil", COL_DISTRICTS }, { "ortsteile", COL_DISTRICTS },
 	{ "topics", COL_TOPICS }, { "topic", COL_TOPICS },
 	{ "themen", COL_TOPICS }, { "thema", COL_TOPICS },
+	{ "newsletter", COL_NEWSLETTER },
+	{ "invitations", COL_INVITATIONS }, { "einladungen", COL_INVITATIONS },
 	{ "first name", COL_FIRST }, { "firstname", COL_FIRST },
 	{ "first_name", COL_FIRST }, { "given name", COL_FIRST },
 	{ "vorname", COL_FIRST },
@@ -343,6 +347,8 @@ end_row(struct reader *r)
 	rec.language = v[COL_LANGUAGE];
 	rec.districts = v[COL_DISTRICTS];
 	rec.topics = v[COL_TOPICS];
+	rec.newsletter = v[COL_NEWSLETTER];
+	rec.invitations = v[COL_INVITATIONS];
 	rec.nfields = r->nf;
 	r->info->records++;
 	if (r->cb->record(r->arg, &rec) != 0)
@@ -560,6 +566,36 @@ csvin_encoding_name(enum csvin_encoding enc)
 	    "Windows-1252", "UTF-16LE", "UTF-16BE" };
 
 	return (unsigned)enc < 5 ? names[enc] : "?";
+}
+
+int
+csvin_yes_no(const char *cell)
+{
+	static const char *const yes[] = { "ja", "yes", "1", "x" },
+	    *const no[] = { "nein", "no", "0" };
+	size_t i;
+
+	if (cell == NULL || *cell == '\0')
+		return -1;
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (strcasecmp(cell, yes[i]) == 0)
+			return 1;
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (strcasecmp(cell, no[i]) == 0)
+			return 0;
+	return -2;
+}
+
+const char *
+csvin_invitations(const char *cell)
+{
+	if (cell == NULL || *cell == '\0')
+		return "";
+	if (strcasecmp(cell, "all") == 0 || strcasecmp(cell, "alle") == 0)
+		return "all";
+	if (strcasecmp(cell, "none") == 0 || strcasecmp(cell, "keine") == 0)
+		return "none";
+	return NULL;
 }
 
 /* 1 if a and b are equal but for case (utf8_fold). */

@@ -63,6 +63,8 @@ struct csvin_record {
 	const char	*language;
 	const char	*districts;	/* use csvin_split_districts() */
 	const char	*topics;	/* use csvin_split_list() */
+	const char	*newsletter;	/* use csvin_yes_no() */
+	const char	*invitations;	/* use csvin_invitations() */
 	size_t		 nfields;	/* number of fields in the row */
 };
 
@@ -113,6 +115,8 @@ struct csvin_info {
  *               netzwerke, network, networks, region, regionen, bezirk,
  *               bezirke, ortsteil, ortsteile
  *   topics:     topics, topic, themen, thema
+ *   newsletter: newsletter
+ *   invitations: invitations, einladungen
  * First and last name are joined into the record's name ("Anna" and
  * "Schneider" give "Anna Schneider"); next to a first name column, "Name"
  * means the last name (German forms write "Vorname, Name"). A name column
@@ -155,6 +159,20 @@ size_t	 csvin_split_list(const char *cell, char ***items);
 size_t	 csvin_split_districts(const char *cell,
 	    int (*known)(void *arg, const char *name), void *arg,
 	    char ***items);
+
+/*
+ * A yes/no cell (the newsletter column), in any case: 1 for ja, yes, 1
+ * and x (a tick); 0 for nein, no and 0; -1 for an empty or NULL cell
+ * (the default); -2 for anything else.
+ */
+int	 csvin_yes_no(const char *cell);
+
+/*
+ * An invitations cell, in any case: "all" for all and alle, "none" for
+ * none and keine, "" for an empty or NULL cell (the default), NULL for
+ * anything else.
+ */
+const char *csvin_invitations(const char *cell);
 
 /* Frees an array from csvin_split_*(); NULL is allowed. */
 void	 csvin_list_free(char **items);

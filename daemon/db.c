@@ -586,6 +586,19 @@ db_locked(struct db *db)
 	return db->gave_up || rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
 }
 
+static void
+sql_fold(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *t;
+
+	(void)argc;
+	if ((t = sqlite3_value_text(argv[0])) == NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	sqlite3_result_text(ctx, utf8_fold((const char *)t), -1, free);
+}
+
 int
 db_open(const char *path, enum db_open_mode mode, struct db **out,
     char **errstr)
@@ -616,6 +629,11 @@ db_open(const char *path, enum db_open_mode mode, struct db **out,
 	}
 	db->busy_ms = BUSY_MS_DEFAULT;
 	sqlite3_busy_handler(db->h, on_busy, db);
+	/* fold(x): x without regard to case, beyond ASCII (utf8_fold), for
+	 * the queries that match topics as the tool does */
+	sqlite3_create_function(db->h, "fold", 1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, sql_fold, NULL,
+	    NULL);
 	sqlite3_extended_result_codes(db->h, 1);
 	if (exec(db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
 	    "PRAGMA synchronous = NORMAL;", errstr) < 0) {

@@ -44,7 +44,7 @@ struct event {
 	int sequence;
 	time_t created_at;
 	time_t updated_at;
-	char **topics;     /* sorted, case-insensitively unique; may be 0 */
+	char **topics;     /* sorted; none: for everyone of its district */
 	size_t ntopics;
 	char *invite;      /* "default" ([invitations] kinds), "yes", "no" */
 };

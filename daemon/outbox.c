@@ -83,7 +83,12 @@ outbox_claim(struct db *db, time_t now, size_t max,
 	    "   FROM (SELECT name FROM districts ORDER BY name))"
 	    " ELSE (SELECT group_concat(name, char(31)) FROM (SELECT d.name FROM"
 	    "   subscriber_districts sd JOIN districts d ON d.id = sd.district_id"
-	    "   WHERE sd.subscriber_id = s.id ORDER BY d.name)) END"
+	    "   WHERE sd.subscriber_id = s.id ORDER BY d.name)) END,"
+	    " CASE WHEN s.id IS NULL THEN (SELECT group_concat(topic, char(31))"
+	    "   FROM (SELECT DISTINCT topic FROM event_topics ORDER BY topic))"
+	    " ELSE (SELECT group_concat(topic, char(31)) FROM (SELECT topic"
+	    "   FROM subscriber_topics WHERE subscriber_id = s.id"
+	    "   ORDER BY topic)) END"
 	    " FROM outbox o LEFT JOIN subscribers s ON s.id = o.subscriber_id"
 	    " JOIN mailings m ON m.id = o.mailing_id"
 	    " WHERE o.state IN ('queued','deferred') AND o.next_attempt <= ?1"
@@ -112,6 +117,12 @@ outbox_claim(struct db *db, time_t now, size_t max,
 			    (s->ndistricts + 1) * sizeof(char *));
 			s->districts[s->ndistricts++] =
 			    xstrndup(p, (size_t)(e - p));
+		}
+		for (p = db_col_text(st, 11); *p != '\0'; p = *e ? e + 1 : e) {
+			e = p + strcspn(p, "\x1f");
+			s->topics = xrealloc(s->topics,
+			    (s->ntopics + 1) * sizeof(char *));
+			s->topics[s->ntopics++] = xstrndup(p, (size_t)(e - p));
 		}
 		it->sub = s;
 		v = xrealloc(v, (n + 1) * sizeof(*v));

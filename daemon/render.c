@@ -395,17 +395,20 @@ mail_lang(struct render *r, const struct subscriber *s)
 
 /* ---- newsletter ---- */
 
-static int
-in_districts(const struct event *ev, const struct subscriber *s)
+int
+render_event_for(const struct event *ev, const struct subscriber *s,
+    int all_topics)
 {
 	size_t i;
+	int in_district = ev->district == NULL;
 
-	if (ev->district == NULL)
-		return 1;
-	for (i = 0; i < s->ndistricts; i++)
-		if (strcasecmp(s->districts[i], ev->district) == 0)
-			return 1;
-	return 0;
+	for (i = 0; !in_district && i < s->ndistricts; i++)
+		in_district = strcasecmp(s->districts[i], ev->district) == 0;
+	if (!in_district)
+		return 0;
+	return ev->ntopics == 0 || all_topics ||
+	    subscriber_topics_meet(ev->topics, ev->ntopics, s->topics,
+	    s->ntopics);
 }
 
 struct tv *
@@ -438,7 +441,8 @@ render_newsletter_tv(struct render *r, const struct newsletter *nl,
 		struct tv *g = NULL, *list = NULL;
 		for (i = 0; i < nl->nevents; i++) {
 			const struct event *ev = &nl->events[i];
-			if (kind_index(ev->kind) != k || !in_districts(ev, s))
+			if (kind_index(ev->kind) != k ||
+			    !render_event_for(ev, s, r->cfg->all_topics))
 				continue;
 			if (g == NULL) {
 				g = tv_object();
@@ -455,7 +459,7 @@ render_newsletter_tv(struct render *r, const struct newsletter *nl,
 	}
 	tv_set(o, "events_by_kind", groups);
 	for (i = 0; i < nl->nevents; i++)
-		if (in_districts(&nl->events[i], s))
+		if (render_event_for(&nl->events[i], s, r->cfg->all_topics))
 			tv_push(by_date, event_tv(lang, &nl->events[i],
 			    nl->when[i]));
 	tv_set(o, "has_events", tv_bool(tv_len(by_date) > 0));
@@ -473,8 +477,8 @@ render_newsletter_tv(struct render *r, const struct newsletter *nl,
 	return o;
 }
 
-/* The shared context for (language, editorial, districts of s), built
- * once. */
+/* The shared context for (language, editorial, the events s sees),
+ * built once. */
 static struct tv *
 newsletter_ctx(struct render *r, const struct newsletter *nl, const char *lang,
     const struct subscriber *s, const struct editorial *e)
@@ -491,10 +495,10 @@ newsletter_ctx(struct render *r, const struct newsletter *nl, const char *lang,
 	buf_puts(&key, lang);
 	buf_putc(&key, '/');
 	buf_puts(&key, e != NULL ? e->lang : "-");
-	for (i = 0; i < s->ndistricts; i++) {
-		buf_putc(&key, '|');
-		buf_puts(&key, s->districts[i]);
-	}
+	buf_putc(&key, '|');
+	for (i = 0; i < nl->nevents; i++)
+		if (render_event_for(&nl->events[i], s, r->cfg->all_topics))
+			buf_printf(&key, "%zu,", i);
 	for (i = 0; i < r->ncache; i++)
 		if (strcmp(r->cache[i].key, key.data) == 0) {
 			buf_free(&key);

@@ -3,11 +3,12 @@
  * subject, plain text and HTML of each mail, through the templates.
  *
  * Contexts (what the templates see) are documented in templates/README.md.
- * The newsletter's events are filtered per subscriber (county-wide events
- * plus those of the subscriber's districts); the context for one language
- * and one set of districts is built once and reused for every subscriber
- * with the same, so rendering a personalised newsletter costs a template
- * render and a few small strings.
+ * The newsletter's events are filtered per subscriber (render_event_for:
+ * county-wide events plus those of the subscriber's districts, and of
+ * those with topics only the ones the subscriber follows); the context for
+ * one language and one set of events is built once and reused for every
+ * subscriber who sees the same, so rendering a personalised newsletter
+ * costs a template render and a few small strings.
  *
  * Checking templates (render_check_names, render_check) is in
  * rendercheck.c, the rest in render.c.
@@ -44,6 +45,15 @@ struct render;
 
 struct render *render_new(const struct config *cfg, struct tmplset *ts);
 void render_free(struct render *r);
+
+/*
+ * 1 if the newsletter lists event ev for subscriber s: the event is
+ * county-wide or in one of their districts, and it names no topics, or
+ * s follows one of them (subscriber_topics_meet(): without regard to
+ * case), or all_topics ([newsletter] all_topics) is set. Else 0.
+ */
+int render_event_for(const struct event *ev, const struct subscriber *s,
+    int all_topics);
 
 /* The newsletter as subscriber s gets it. Returns 0 or -1 (*errstr). */
 int render_newsletter(struct render *r, const struct newsletter *nl,

@@ -15,7 +15,7 @@
 #define NL_CACHE 64
 
 struct nl_cache {
-	char *key;          /* lang + '|' + district names */
+	char *key;          /* lang/editorial|indices of the events shown */
 	struct tv *ctx;
 };
 
@@ -34,7 +34,7 @@ struct tv *render_base_tv(struct render *r, const char *lang);
 struct tv *render_person_tv(struct render *r, const char *lang,
     const struct subscriber *s);
 
-/* The newsletter's context in lang for the districts of s (base included). */
+/* The newsletter's context in lang for the events s sees (base included). */
 struct tv *render_newsletter_tv(struct render *r, const struct newsletter *nl,
     const char *lang, const struct subscriber *s);
 

@@ -25,6 +25,7 @@ static const char usage[] =
     "  check         check the configuration and the templates\n"
     "  subscriber …  add, import, list, show, set, unsubscribe, forget, export\n"
     "  district …    add, list\n"
+    "  topic list    the topics subscribers follow and events name\n"
     "  event …       add, update, publish, cancel, list, show, ics\n"
     "  preview …     print a mail as a subscriber would receive it\n"
     "  status        the next jobs, running mailings, the last newsletter,\n"
@@ -110,6 +111,8 @@ main(int argc, char **argv)
 		rc = cli_subscriber(&c, argc, argv);
 	else if (!strcmp(cmd, "district"))
 		rc = cli_district(&c, argc, argv);
+	else if (!strcmp(cmd, "topic"))
+		rc = cli_topic(&c, argc, argv);
 	else if (!strcmp(cmd, "event"))
 		rc = cli_event(&c, argc, argv);
 	else if (!strcmp(cmd, "sample"))

@@ -20,6 +20,12 @@ subscriber_valid_language(const char *s)
 }
 
 int
+subscriber_valid_invitations(const char *s)
+{
+	return strcmp(s, "all") == 0 || strcmp(s, "none") == 0;
+}
+
+int
 subscriber_valid_email(const char *s)
 {
 	return strlen(s) <= 254 && config_valid_email(s);
@@ -84,6 +90,16 @@ check_fields(const char *email, const struct sub_fields *f, char **errstr)
 	if (f->language != NULL && !subscriber_valid_language(f->language)) {
 		*errstr = xasprintf("\"%s\" is not an ISO 639-1 language code "
 		    "(two letters, e.g. de, en, ar, uk)", f->language);
+		return SUB_ERR_INVALID;
+	}
+	if (f->invitations != NULL &&
+	    !subscriber_valid_invitations(f->invitations)) {
+		*errstr = xasprintf("\"%s\" is not a choice of invitations "
+		    "(all, none)", f->invitations);
+		return SUB_ERR_INVALID;
+	}
+	if (f->set_newsletter && f->newsletter != 0 && f->newsletter != 1) {
+		*errstr = xasprintf("the newsletter choice must be yes or no");
 		return SUB_ERR_INVALID;
 	}
 	for (i = 0; f->set_topics && i < f->ntopics; i++)
@@ -224,6 +240,32 @@ out:
 	return rc;
 }
 
+/* 1 if topics a and b are the same but for case. */
+static int
+same_topic(const char *a, const char *b)
+{
+	char *x[1], *y[1];
+
+	x[0] = (char *)a;
+	y[0] = (char *)b;
+	return subscriber_topics_meet(x, 1, y, 1);
+}
+
+/* 1 if f->topics[i] repeats one before it. */
+static int
+repeated_topic(const struct sub_fields *f, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (same_topic(f->topics[i], f->topics[j]))
+			return 1;
+	return 0;
+}
+
+/* Replaces the topic set (topics compare as subscriber_topics_meet()
+ * does; of two spellings of one topic the first is kept); returns 1 if it
+ * changed, 0 if not, <0 error. */
 static int
 set_topics(struct db *db, int64_t sid, const struct sub_fields *f,
     char **errstr)
@@ -239,19 +281,14 @@ set_topics(struct db *db, int64_t sid, const struct sub_fields *f,
 		const char *t = db_col_text(st, 0);
 		old++;
 		for (i = 0; i < f->ntopics; i++)
-			if (strcasecmp(t, f->topics[i]) == 0) {
+			if (same_topic(t, f->topics[i])) {
 				kept++;
 				break;
 			}
 	}
 	sqlite3_reset(st);
-	for (i = 0; i < f->ntopics; i++) {
-		size_t j;
-		for (j = 0; j < i && strcasecmp(f->topics[i], f->topics[j]); j++)
-			;
-		if (j == i)
-			n++;
-	}
+	for (i = 0; i < f->ntopics; i++)
+		n += !repeated_topic(f, i);
 	if (old == kept && kept == n)
 		return 0;
 	st = db_stmt(db, "DELETE FROM subscriber_topics WHERE subscriber_id = ?");
@@ -259,7 +296,9 @@ set_topics(struct db *db, int64_t sid, const struct sub_fields *f,
 	if (db_exec_stmt(db, st, errstr) < 0)
 		return SUB_ERR_DB;
 	for (i = 0; i < f->ntopics; i++) {
-		st = db_stmt(db, "INSERT OR IGNORE INTO subscriber_topics"
+		if (repeated_topic(f, i))
+			continue;
+		st = db_stmt(db, "INSERT INTO subscriber_topics"
 		    "(subscriber_id, topic) VALUES (?, ?)");
 		sqlite3_bind_int64(st, 1, sid);
 		db_bind_text(st, 2, f->topics[i]);
@@ -285,6 +324,22 @@ apply_fields(struct db *db, int64_t sid, const struct sub_fields *f,
 		sqlite3_bind_int64(st, 1, sid);
 		db_bind_text(st, 2, f->name);
 		db_bind_text(st, 3, f->language);
+		if (db_exec_stmt(db, st, errstr) < 0)
+			return SUB_ERR_DB;
+		changed |= sqlite3_changes(db_handle(db)) > 0;
+	}
+	if (f->set_newsletter || f->invitations != NULL) {
+		st = db_stmt(db, "UPDATE subscribers SET"
+		    " newsletter = coalesce(?2, newsletter),"
+		    " invitations = coalesce(?3, invitations)"
+		    " WHERE id = ?1 AND (newsletter IS NOT coalesce(?2, newsletter)"
+		    " OR invitations IS NOT coalesce(?3, invitations))");
+		sqlite3_bind_int64(st, 1, sid);
+		if (f->set_newsletter)
+			sqlite3_bind_int(st, 2, f->newsletter);
+		else
+			sqlite3_bind_null(st, 2);
+		db_bind_text(st, 3, f->invitations);
 		if (db_exec_stmt(db, st, errstr) < 0)
 			return SUB_ERR_DB;
 		changed |= sqlite3_changes(db_handle(db)) > 0;
@@ -341,8 +396,10 @@ insert_new(struct db *db, const char *email, const struct sub_fields *f,
 	int rc;
 
 	st = db_stmt(db, "INSERT INTO subscribers(email, name, language, status,"
-	    " consent_source, consent_at, token, created_at, updated_at)"
-	    " VALUES (?, coalesce(?, ''), coalesce(?, ?, 'de'), ?, ?, ?, ?, ?, ?)");
+	    " consent_source, consent_at, token, created_at, updated_at,"
+	    " newsletter, invitations)"
+	    " VALUES (?, coalesce(?, ''), coalesce(?, ?, 'de'), ?, ?, ?, ?, ?, ?,"
+	    " ?, coalesce(?, 'all'))");
 	db_bind_text(st, 1, email);
 	db_bind_text(st, 2, f->name);
 	db_bind_text(st, 3, f->language);
@@ -356,6 +413,8 @@ insert_new(struct db *db, const char *email, const struct sub_fields *f,
 	db_bind_text(st, 8, token);
 	sqlite3_bind_int64(st, 9, now);
 	sqlite3_bind_int64(st, 10, now);
+	sqlite3_bind_int(st, 11, f->set_newsletter ? f->newsletter : 1);
+	db_bind_text(st, 12, f->invitations);
 	free(token);
 	if (db_exec_stmt(db, st, errstr) < 0)
 		return SUB_ERR_DB;
@@ -815,6 +874,43 @@ fail:
 	return SUB_ERR_DB;
 }
 
+int
+subscriber_topics_meet(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	size_t i, j;
+	int met = 0;
+
+	for (i = 0; i < na && !met; i++) {
+		char *x = utf8_fold(a[i]);
+		for (j = 0; j < nb && !met; j++) {
+			char *y = utf8_fold(b[j]);
+			met = strcmp(x, y) == 0;
+			free(y);
+		}
+		free(x);
+	}
+	return met;
+}
+
+int
+subscriber_topic_known(struct db *db, const char *topic)
+{
+	/* NOCASE folds ASCII only: compare the few distinct topics here */
+	sqlite3_stmt *st = db_stmt(db, "SELECT DISTINCT topic"
+	    " FROM subscriber_topics");
+	char *want[1];
+	int rc, known = 0;
+
+	want[0] = (char *)topic;
+	while (!known && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char *have[1];
+		have[0] = (char *)db_col_text(st, 0);
+		known = subscriber_topics_meet(want, 1, have, 1);
+	}
+	sqlite3_reset(st);
+	return known ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 static size_t
 split_list(const char *s, char ***out)
 {
@@ -852,7 +948,8 @@ free_list(char **v, size_t n)
 	"   subscriber_districts sd JOIN districts d ON d.id = sd.district_id" \
 	"   WHERE sd.subscriber_id = s.id ORDER BY d.name))," \
 	" (SELECT group_concat(topic, char(31)) FROM (SELECT topic FROM" \
-	"   subscriber_topics WHERE subscriber_id = s.id ORDER BY topic))"
+	"   subscriber_topics WHERE subscriber_id = s.id ORDER BY topic))," \
+	" s.newsletter, s.invitations"
 
 static void
 fill(sqlite3_stmt *st, struct subscriber *s)
@@ -870,6 +967,8 @@ fill(sqlite3_stmt *st, struct subscriber *s)
 	s->updated_at = (time_t)sqlite3_column_int64(st, 10);
 	s->ndistricts = split_list(db_col_text(st, 11), &s->districts);
 	s->ntopics = split_list(db_col_text(st, 12), &s->topics);
+	s->newsletter = sqlite3_column_int(st, 13);
+	s->invitations = xstrdup(db_col_text(st, 14));
 }
 
 static void
@@ -881,6 +980,7 @@ clear(struct subscriber *s)
 	free(s->status);
 	free(s->consent_source);
 	free(s->token);
+	free(s->invitations);
 	free_list(s->districts, s->ndistricts);
 	free_list(s->topics, s->ntopics);
 }

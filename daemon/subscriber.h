@@ -30,6 +30,8 @@ struct subscriber {
 	size_t ndistricts;
 	char **topics;
 	size_t ntopics;
+	int newsletter;        /* 1: wants the newsletter (default) */
+	char *invitations;     /* "all" (default) or "none" */
 };
 
 /* What add, import and set may change. NULL / set_* == 0 = leave as is. */
@@ -43,6 +45,9 @@ struct sub_fields {
 	int set_topics;
 	const char *const *topics;
 	size_t ntopics;
+	int set_newsletter;
+	int newsletter;               /* 0/1, with set_newsletter */
+	const char *invitations;      /* "all" or "none" */
 };
 
 enum sub_result {
@@ -57,6 +62,9 @@ enum sub_result {
 	SUB_ERR_FORGOTTEN = -5, /* tombstoned and not --confirmed */
 	SUB_ERR_DISTRICT = -6   /* unknown district and create == 0 */
 };
+
+/* 1 if s is a subscriber's choice of invitations: "all" or "none". */
+int subscriber_valid_invitations(const char *s);
 
 /* 1 if s is an acceptable subscriber address (ASCII addr-spec). */
 int subscriber_valid_email(const char *s);
@@ -75,8 +83,10 @@ int subscriber_add(struct db *db, const char *email, const struct sub_fields *f,
     char **errstr);
 
 /*
- * Import semantics: adds, or updates name, language and the district/topic
- * sets of an existing subscriber. An existing subscriber's status only
+ * Import semantics: adds, or updates name, language, the district/topic
+ * sets and the newsletter/invitations choices of an existing subscriber
+ * (those given in f; a new subscriber gets newsletter yes, invitations
+ * all unless f says otherwise). An existing subscriber's status only
  * changes from pending to active when confirmed. People who unsubscribed
  * or bounced are left as they are: SUB_SKIPPED (*errstr is not set; see
  * subscriber_get() for why). A forgotten address gives SUB_ERR_FORGOTTEN.
@@ -182,6 +192,21 @@ struct subscriber_counts {
 
 /* Fills *c. Returns 0 or -1. */
 int subscriber_count(struct db *db, struct subscriber_counts *c);
+
+/*
+ * 1 if any subscriber (of any status) has the topic, compared without
+ * regard to case as topics are stored; 0 if none does; -1 on a database
+ * error. For warning about a topic on an event that nobody follows.
+ */
+int subscriber_topic_known(struct db *db, const char *topic);
+
+/*
+ * 1 if a topic of a[0..na) is one of b[0..nb) but for case (utf8_fold():
+ * Ö/ö, Д/д …), else 0. Topics are matched this way everywhere: a
+ * subscriber's against an event's, a new one against those in use.
+ */
+int subscriber_topics_meet(char *const *a, size_t na, char *const *b,
+    size_t nb);
 
 /* Loads one subscriber: 0 and *out, SUB_ERR_NOTFOUND, or SUB_ERR_DB. */
 int subscriber_get(struct db *db, const char *email, struct subscriber **out);

@@ -119,6 +119,15 @@ on_record(void *arg, const struct csvin_record *rec)
 	check_field(rec->language);
 	check_field(rec->districts);
 	check_field(rec->topics);
+	check_field(rec->newsletter);
+	check_field(rec->invitations);
+	{
+		int yn = csvin_yes_no(rec->newsletter);
+		const char *inv = csvin_invitations(rec->invitations);
+		FUZZ_CHECK(yn >= -2 && yn <= 1);
+		FUZZ_CHECK(inv == NULL || strcmp(inv, "") == 0 ||
+		    strcmp(inv, "all") == 0 || strcmp(inv, "none") == 0);
+	}
 	r->hash = mix(mix(mix(mix(mix(r->hash, rec->email), rec->name),
 	    rec->language), rec->districts), rec->topics);
 	r->records++;

@@ -149,7 +149,7 @@ class TestPreviewDefault(Content):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("made-up subscriber (Max Mustermann "
                       "<max.mustermann@example.org>, language de, all 4 "
-                      "districts)", r.stderr)
+                      "districts, all 3 topics)", r.stderr)
         self.assertIn("Hallo Max Mustermann,", r.stdout)
         # events of Nord and of Süd, which no real subscriber both gets
         self.assertIn("Netzwerktreffen Nord", r.stdout)

@@ -248,5 +248,81 @@ class TestSummary(Tool):
                          {"active"})
 
 
+class TestChoices(Tool):
+    """The optional Newsletter and Einladungen/Invitations columns."""
+
+    def choices(self):
+        return {e: (r["newsletter"], r["invitations"])
+                for e, r in self.tsv().items()}
+
+    def test_values_in_any_case_and_the_defaults(self):
+        path = self.write("choices.csv",
+                          "E-Mail;Newsletter;Einladungen\n"
+                          "a@example.org;Nein;keine\n"
+                          "b@example.org;ja;ALLE\n"
+                          "c@example.org;x;\n"
+                          "d@example.org;;none\n"
+                          "e@example.org;NO;All\n"
+                          "f@example.org;0;\n"
+                          "g@example.org;1;\n"
+                          "h@example.org;yes;\n")
+        out = self.ok("subscriber", "import", path, "--confirmed")
+        self.assertIn("8 added", out)
+        self.assertEqual(self.choices(), {
+            "a@example.org": ("no", "none"),
+            "b@example.org": ("yes", "all"),
+            "c@example.org": ("yes", "all"),
+            "d@example.org": ("yes", "none"),
+            "e@example.org": ("no", "all"),
+            "f@example.org": ("no", "all"),
+            "g@example.org": ("yes", "all"),
+            "h@example.org": ("yes", "all")})
+        a = self.show("a@example.org")
+        self.assertIs(a["newsletter"], False)
+        self.assertEqual(a["invitations"], "none")
+
+    def test_english_column_name(self):
+        path = self.write("en.csv", "email,newsletter,invitations\n"
+                          "a@example.org,no,none\n")
+        self.ok("subscriber", "import", path)
+        self.assertEqual(self.choices(), {"a@example.org": ("no", "none")})
+
+    def test_empty_cell_or_no_column_keeps_what_people_chose(self):
+        self.ok("subscriber", "add", "a@example.org", "--confirmed")
+        self.ok("subscriber", "set", "a@example.org", "--newsletter", "no",
+                "--invitations", "none")
+        path = self.write("empty.csv", "email,Newsletter,Einladungen,Name\n"
+                          "a@example.org,,,Anna\n")
+        self.ok("subscriber", "import", path)
+        path = self.write("none.csv", "email,Name\na@example.org,Anna\n")
+        self.assertIn("1 unchanged", self.ok("subscriber", "import", path))
+        self.assertEqual(self.choices(), {"a@example.org": ("no", "none")})
+        # a value changes an existing subscriber
+        path = self.write("yes.csv", "email,Newsletter\na@example.org,ja\n")
+        self.assertIn("1 updated", self.ok("subscriber", "import", path))
+        self.assertEqual(self.choices(), {"a@example.org": ("yes", "none")})
+
+    def test_bad_values_name_the_line(self):
+        path = self.write("bad.csv", "email;Newsletter;Einladungen\n"
+                          "a@example.org;ja;alle\n"
+                          "b@example.org;vielleicht;alle\n"
+                          "c@example.org;nein;manche\n")
+        r = self.fails(EX_DATAERR, "subscriber", "import", path)
+        self.assertIn(path + ":3: \"vielleicht\" in the Newsletter column: "
+                      "write ja or nein", r.stderr)
+        self.assertIn(path + ":4: \"manche\" in the Einladungen "
+                      "(invitations) column: write alle or keine", r.stderr)
+        self.assertIn("nothing imported: 2 invalid rows", r.stderr)
+        self.assertEqual(self.choices(), {})
+        out = self.ok("subscriber", "import", path, "--skip-invalid")
+        self.assertIn("1 added", out)
+        self.assertEqual(self.choices(), {"a@example.org": ("yes", "all")})
+
+    def test_help_lists_the_columns(self):
+        out = self.ok("subscriber", "import", "--help")
+        self.assertIn("newsletter (Newsletter): ja or nein", out)
+        self.assertIn("invitations (Einladungen): alle or keine", out)
+
+
 if __name__ == "__main__":
     unittest.main()

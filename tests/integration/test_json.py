@@ -22,10 +22,13 @@ TIME = "time"            # "YYYY-MM-DDTHH:MM:SSZ"
 STRS = "list of strings"
 OBJS = "list of objects"
 
-# The type of every field, per kind of record; a tuple allows null.
+# The type of every field, per kind of record; a tuple allows null, a set
+# names the strings a field may be (a word like "none" is then no number
+# or null written as text).
 SUBSCRIBER = {
     "email": str, "name": str, "language": str, "status": str,
-    "districts": STRS, "topics": STRS, "consent_source": (str, None),
+    "districts": STRS, "topics": STRS, "newsletter": bool,
+    "invitations": {"all", "none"}, "consent_source": (str, None),
     "consent_at": (TIME, None), "hard_bounces": int, "created_at": TIME,
     "updated_at": TIME, "unsubscribe_token": str, "mail": OBJS,
     "bounce_history": OBJS,
@@ -53,6 +56,10 @@ EVENT = {
     "updated_at": TIME, "description": str,
     "accepted": int, "tentative": int, "declined": int,
     "guests_accepted": int, "guests_tentative": int, "guests_declined": int,
+}
+TOPIC = {
+    "name": str, "active_subscribers": int, "subscribers": int,
+    "published_events": int, "events": int,
 }
 DISTRICT = {
     "id": int, "name": str, "active_subscribers": int, "published_events": int,
@@ -113,7 +120,9 @@ class JsonOutput(unittest.TestCase):
                           "--end", "2027-03-02 19:00", "--rrule",
                           "FREQ=MONTHLY;BYDAY=1TU;COUNT=4", "--district",
                           "Nord", "--location", "Café Nord"],
-                         ["newsletter", "send"], ["queue", "run"]):
+                         ["newsletter", "send"], ["queue", "run"],
+                         ["subscriber", "set", "anna.schneider@example.org",
+                          "--newsletter", "no", "--invitations", "none"]):
                 r = cls.run_tool(*args)
                 if r.returncode != 0:
                     raise AssertionError("%s: %s" % (args, r.stderr))
@@ -189,6 +198,8 @@ class JsonOutput(unittest.TestCase):
             self.assertIsInstance(v, list, where)
         elif want is dict:
             self.assertIsInstance(v, dict, where)
+        elif isinstance(want, set):
+            self.assertIn(v, want, where)
         else:
             self.assertIsInstance(v, str, where)
             self.assertIsNone(UNTYPED.fullmatch(v),
@@ -217,7 +228,8 @@ class JsonOutput(unittest.TestCase):
         covered = {("subscriber", "list"), ("subscriber", "show"),
                    ("event", "list"), ("event", "show"),
                    ("event", "attendees"),
-                   ("district", "list"), ("queue", ""), ("status", "")}
+                   ("district", "list"), ("topic", "list"), ("queue", ""),
+                   ("status", "")}
         usage = self.ok("--help")
         commands = re.findall(r"^  ([a-z]+) ", usage, re.M)
         self.assertIn("subscriber", commands)
@@ -268,6 +280,12 @@ class JsonOutput(unittest.TestCase):
             "message_id": "dsn@mx.example.org"}])
         self.assertEqual(anna["districts"], ["Nord"])
         self.assertIs(type(anna["hard_bounces"]), int)
+        self.assertEqual((anna["newsletter"], anna["invitations"]),
+                         (False, "none"))
+        for p in everyone:
+            if p["email"] != anna["email"]:
+                self.assertEqual((p["newsletter"], p["invitations"]),
+                                 (True, "all"))
         self.assertEqual([(m["kind"], m["state"]) for m in anna["mail"]],
                          [("newsletter", "sent")])
         self.assertIsNotNone(anna["mail"][0]["sent_at"])
@@ -341,6 +359,21 @@ class JsonOutput(unittest.TestCase):
         # subscribers name their districts as district list does
         for p in self.json("subscriber", "list", "--format", "json"):
             self.assertLessEqual(set(p["districts"]), set(by))
+
+    def test_topics(self):
+        rows = self.check_list("topic list", TOPIC,
+                               self.json("topic", "list", "--format",
+                                         "json"), TOPIC)
+        by = {t["name"]: t for t in rows}
+        # every topic a subscriber follows, counted as subscriber list has it
+        people = self.json("subscriber", "list", "--format", "json")
+        self.assertEqual(set(by), {t for p in people for t in p["topics"]})
+        for name, t in by.items():
+            self.assertEqual(t["subscribers"], len(
+                [p for p in people if name in p["topics"]]), name)
+            self.assertEqual(t["active_subscribers"], len(
+                [p for p in people if name in p["topics"] and
+                 p["status"] == "active"]), name)
 
     def test_queue(self):
         rows = self.check_list("queue", MAILING,

@@ -32,7 +32,7 @@ static const struct person {
 	{ "e@x.org", "pending", "Nord", "Sprachcafé", 1, "all" },
 	{ "f@x.org", "unsubscribed", "Nord", NULL, 1, "all" },
 	{ "g@x.org", "bounced", "Nord", NULL, 1, "all" },
-	{ "h@x.org", "active", NULL, "sprachcafé", 1, "all" },
+	{ "h@x.org", "active", NULL, "SPRACHCAFÉ", 1, "all" },
 	{ "org@x.org", "active", "Nord", NULL, 1, "all" },
 	{ "i@x.org", "active", "Nord,Süd", "Patenschaft", 1, "all" },
 	{ "j@x.org", "active", "Süd", NULL, 1, "all" },
@@ -212,7 +212,8 @@ test_before_anything_is_sent(void **state)
 		/* county-wide, no topics: everyone active wanting invitations */
 		{ "invitation, county-wide", AUDIENCE_INVITATION, 1, NULL,
 		    "org@x.org", "a b c h i j" },
-		/* Nord + topic: only Nord people with the topic (any case);
+		/* Nord + topic: only Nord people with the topic (any case,
+		 * also beyond ASCII: SPRACHCAFÉ);
 		 * d wants no invitations, h has no district */
 		{ "invitation, Nord, Sprachcafé", AUDIENCE_INVITATION, 2, NULL,
 		    "org@x.org", "a" },

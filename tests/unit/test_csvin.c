@@ -690,6 +690,73 @@ count_record(void *arg, const struct csvin_record *r)
 }
 
 /* 100,000 rows; every 1000th has a quoted line break. Prints the time. */
+/* The choice columns: what the record holds ("LINE|newsletter|invitations"). */
+static int
+on_choices(void *arg, const struct csvin_record *r)
+{
+	(void)arg;
+	buf_printf(&seen, "%zu|%s|%s\n", r->line, S(r->newsletter),
+	    S(r->invitations));
+	return 0;
+}
+
+static void
+test_choice_columns(void **state)
+{
+	static const struct csvin_callbacks cb = { on_choices, on_error,
+	    NULL, 0 };
+	static const struct {
+		const char *cell;
+		int yes_no;
+		const char *invitations;
+	} table[] = {
+		{ "ja", 1, NULL }, { "JA", 1, NULL }, { "Yes", 1, NULL },
+		{ "1", 1, NULL }, { "x", 1, NULL }, { "X", 1, NULL },
+		{ "nein", 0, NULL }, { "Nein", 0, NULL }, { "NO", 0, NULL },
+		{ "0", 0, NULL }, { "", -1, "" },
+		{ "alle", -2, "all" }, { "ALL", -2, "all" },
+		{ "Keine", -2, "none" }, { "none", -2, "none" },
+		{ "vielleicht", -2, NULL }, { "j", -2, NULL },
+		{ "yes please", -2, NULL }, { "2", -2, NULL },
+		{ "some", -2, NULL },
+	};
+	char *err = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		const char *inv = csvin_invitations(table[i].cell);
+		if (csvin_yes_no(table[i].cell) != table[i].yes_no)
+			fail_msg("csvin_yes_no(\"%s\") = %d, want %d",
+			    table[i].cell, csvin_yes_no(table[i].cell),
+			    table[i].yes_no);
+		if (table[i].invitations == NULL)
+			assert_null(inv);
+		else
+			assert_string_equal(inv, table[i].invitations);
+	}
+	assert_int_equal(csvin_yes_no(NULL), -1);
+	assert_string_equal(csvin_invitations(NULL), "");
+	/* the header names, in any case; absent columns are NULL */
+	buf_reset(&seen);
+	{
+		static const char csv[] = "E-Mail;NEWSLETTER;Einladungen\n"
+		    "a@b.de; Nein ;keine\nb@b.de;;\n";
+		assert_int_equal(csvin_parse(csv, sizeof(csv) - 1, &cb, NULL,
+		    NULL, &err), 0);
+	}
+	assert_string_equal(seen.data, "2|Nein|keine\n3||\n");
+	buf_reset(&seen);
+	assert_int_equal(csvin_parse("email,Invitations\na@b.de,all\n", 29,
+	    &cb, NULL, NULL, &err), 0);
+	assert_string_equal(seen.data, "2|~|all\n");
+	/* one column, two names: an error */
+	assert_int_equal(csvin_parse("email,Invitations,einladungen\n", 30,
+	    &cb, NULL, NULL, &err), -1);
+	assert_contains(err, "both mean invitations");
+	free(err);
+}
+
 static void
 test_large(void **state)
 {
@@ -752,6 +819,7 @@ main(void)
 		cmocka_unit_test(test_broken_quotes_long),
 		cmocka_unit_test(test_empty_rows),
 		cmocka_unit_test(test_stop_and_progress),
+		cmocka_unit_test(test_choice_columns),
 		cmocka_unit_test(test_split_list),
 		cmocka_unit_test(test_split_districts),
 		cmocka_unit_test(test_large),

@@ -187,6 +187,33 @@ test_unknown_name_in_partial(void **state)
 	config_free(cfg);
 }
 
+/* Splits "a,b" into a list (none for ""); free with csv_list_free. */
+static size_t
+csv_list(const char *s, char ***out)
+{
+	size_t n = 0;
+	const char *p = s, *e;
+
+	*out = NULL;
+	while (*p != '\0') {
+		e = p + strcspn(p, ",");
+		*out = xrealloc(*out, (n + 1) * sizeof(char *));
+		(*out)[n++] = xstrndup(p, (size_t)(e - p));
+		p = *e ? e + 1 : e;
+	}
+	return n;
+}
+
+static void
+csv_list_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 /* Adds a published event; returns its id. */
 static int64_t
 add_event(struct db *db, const char *kind, const char *title,
@@ -216,6 +243,168 @@ add_event(struct db *db, const char *kind, const char *title,
 		assert_int_equal(event_cancel(db, id, &err), 0);
 	}
 	return id;
+}
+
+/* Who the newsletter lists an event for: district and topics. */
+static void
+test_event_for_table(void **state)
+{
+	static const struct {
+		const char *ev_district;    /* NULL: county-wide */
+		const char *ev_topics;      /* ","-separated, "" for none */
+		const char *districts;      /* the subscriber's */
+		const char *topics;         /* the subscriber's */
+		int all_topics;
+		int want;
+	} table[] = {
+		/* no topics: the district decides, as before */
+		{ NULL, "", "", "", 0, 1 },
+		{ NULL, "", "Nord", "Kultur", 0, 1 },
+		{ "Nord", "", "Nord", "", 0, 1 },
+		{ "Nord", "", "nord", "", 0, 1 },
+		{ "Nord", "", "Süd", "", 0, 0 },
+		{ "Nord", "", "", "", 0, 0 },
+		{ "Nord", "", "Süd,Nord", "", 0, 1 },
+		/* topics: one in common is enough, in any case */
+		{ NULL, "Sprachcafé", "", "Sprachcafé", 0, 1 },
+		{ NULL, "Sprachcafé", "", "SPRACHCAFÉ", 0, 1 },
+		{ NULL, "ökologie", "", "Ökologie", 0, 1 },
+		{ NULL, "Sprachcafé", "", "", 0, 0 },
+		{ NULL, "Sprachcafé", "", "Kultur", 0, 0 },
+		{ NULL, "Sprachcafé", "", "Sprachcafe", 0, 0 },
+		{ NULL, "Kultur,Sprachcafé", "", "Patenschaften,Sprachcafé", 0,
+		    1 },
+		{ "Nord", "Sprachcafé", "Nord", "Sprachcafé", 0, 1 },
+		{ "Nord", "Sprachcafé", "Nord", "Kultur", 0, 0 },
+		/* the topic never makes up for the district */
+		{ "Nord", "Sprachcafé", "Süd", "Sprachcafé", 0, 0 },
+		{ "Nord", "Sprachcafé", "Süd", "Sprachcafé", 1, 0 },
+		/* all_topics: topics do not matter, districts still do */
+		{ NULL, "Sprachcafé", "", "", 1, 1 },
+		{ NULL, "Sprachcafé", "", "Kultur", 1, 1 },
+		{ "Nord", "Sprachcafé", "Nord", "", 1, 1 },
+		{ "Nord", "", "Süd", "", 1, 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		struct event ev;
+		struct subscriber s;
+		char **et, **sd, **st;
+		size_t net, nsd, nst;
+		int got;
+
+		memset(&ev, 0, sizeof(ev));
+		memset(&s, 0, sizeof(s));
+		net = csv_list(table[i].ev_topics, &et);
+		nsd = csv_list(table[i].districts, &sd);
+		nst = csv_list(table[i].topics, &st);
+		ev.district = (char *)table[i].ev_district;
+		ev.topics = et;
+		ev.ntopics = net;
+		s.districts = sd;
+		s.ndistricts = nsd;
+		s.topics = st;
+		s.ntopics = nst;
+		got = render_event_for(&ev, &s, table[i].all_topics);
+		if (got != table[i].want)
+			fail_msg("row %zu: event in %s with topics \"%s\", "
+			    "subscriber in \"%s\" with \"%s\", all_topics %d: "
+			    "got %d, want %d", i, table[i].ev_district ?
+			    table[i].ev_district : "(county-wide)",
+			    table[i].ev_topics, table[i].districts,
+			    table[i].topics, table[i].all_topics, got,
+			    table[i].want);
+		csv_list_free(et, net);
+		csv_list_free(sd, nsd);
+		csv_list_free(st, nst);
+	}
+}
+
+/* The newsletter lists topic events only for those who follow a topic;
+ * two people of one district with different topics get different
+ * newsletters (the shared context is not reused across them). */
+static void
+test_newsletter_topics(void **state)
+{
+	struct config *cfg = test_config();
+	struct tmplset *ts = tmplset_new(NULL, "de");
+	struct render *r;
+	struct subscriber *cafe = person("Anna", "de", "Nord"),
+	    *other = person("Bernd", "de", "Nord"), *none = person("Carla",
+	    "de", "Nord");
+	char *cafe_topics[] = { "sprachcafé" }, *other_topics[] = { "Kultur" },
+	    *ev_topics[] = { "Sprachcafé", "Lesepaten" };
+	struct newsletter nl;
+	struct rendered m;
+	struct db *db;
+	char *err = NULL, **saved;
+	size_t i, nsaved = 0, at = 0;
+	time_t now;
+
+	(void)state;
+	free(cfg->database);
+	cfg->database = xasprintf("%s/topics.sqlite", dir);
+	assert_int_equal(db_open(cfg->database, DB_OPEN_MIGRATE, &db, &err), 0);
+	district_add(db, "Nord", &err);
+	add_event(db, "training", "Sprachcafé-Schulung", "2026-12-08 18:00",
+	    "2026-12-08 20:00", "Nord", NULL, 1);
+	add_event(db, "network_meeting", "Treffen Nord", "2026-12-03 19:00",
+	    "2026-12-03 21:00", "Nord", NULL, 1);
+	assert_int_equal(ical_local_to_utc("Europe/Berlin", "2026-12-01 09:00",
+	    &now), 0);
+	assert_int_equal(newsletter_load(cfg, db, 2026, 12, now, &nl, &err), 0);
+	assert_int_equal(nl.nevents, 2);
+	/* the event's topics, as event.c will read them from event_topics;
+	 * the loaded ones are put back before newsletter_free */
+	while (strcmp(nl.events[at].title, "Sprachcafé-Schulung") != 0)
+		at++;
+	saved = nl.events[at].topics;
+	nsaved = nl.events[at].ntopics;
+	nl.events[at].topics = ev_topics;
+	nl.events[at].ntopics = 2;
+	cafe->topics = xcalloc(1, sizeof(char *));
+	cafe->topics[0] = xstrdup(cafe_topics[0]);
+	cafe->ntopics = 1;
+	other->topics = xcalloc(1, sizeof(char *));
+	other->topics[0] = xstrdup(other_topics[0]);
+	other->ntopics = 1;
+
+	for (i = 0; i < 2; i++) {
+		cfg->all_topics = (int)i;
+		r = render_new(cfg, ts);
+		/* the one without the topic first: a context cached for the
+		 * district alone would hide the event from the next */
+		assert_int_equal(render_newsletter(r, &nl, other, &m, &err), 0);
+		assert_non_null(strstr(m.text.data, "Treffen Nord"));
+		if (i == 0)
+			assert_null(strstr(m.text.data, "Sprachcafé-Schulung"));
+		else
+			assert_non_null(strstr(m.text.data,
+			    "Sprachcafé-Schulung"));
+		rendered_free(&m);
+		assert_int_equal(render_newsletter(r, &nl, cafe, &m, &err), 0);
+		assert_non_null(strstr(m.text.data, "Treffen Nord"));
+		assert_non_null(strstr(m.text.data, "Sprachcafé-Schulung"));
+		assert_non_null(strstr(m.html.data, "Sprachcafé-Schulung"));
+		rendered_free(&m);
+		assert_int_equal(render_newsletter(r, &nl, none, &m, &err), 0);
+		assert_non_null(strstr(m.text.data, "Treffen Nord"));
+		assert_int_equal(strstr(m.text.data, "Sprachcafé-Schulung") !=
+		    NULL, (int)i);
+		rendered_free(&m);
+		render_free(r);
+	}
+	nl.events[at].topics = saved;
+	nl.events[at].ntopics = nsaved;
+	newsletter_free(&nl);
+	subscriber_free(cafe);
+	subscriber_free(other);
+	subscriber_free(none);
+	db_close(db);
+	tmplset_free(ts);
+	config_free(cfg);
 }
 
 static void
@@ -700,6 +889,8 @@ main(void)
 		cmocka_unit_test(test_unknown_name_warning),
 		cmocka_unit_test(test_unknown_name_in_partial),
 		cmocka_unit_test(test_newsletter_events_per_district),
+		cmocka_unit_test(test_event_for_table),
+		cmocka_unit_test(test_newsletter_topics),
 		cmocka_unit_test(test_event_mails),
 		cmocka_unit_test(test_area_name),
 		cmocka_unit_test(test_greeting),

@@ -15,6 +15,7 @@
 #include "event.h"
 #include "ical.h"
 #include "subscriber.h"
+#include "topic.h"
 #include "util.h"
 
 #include "tmpdir.h"
@@ -253,6 +254,193 @@ test_upsert_semantics(void **state)
 	assert_int_equal(subscriber_set_status(db, "eva@example.org", "active",
 	    NULL, &err), SUB_ERR_INVALID);
 	free(err);
+	db_close(db);
+}
+
+/* The newsletter and invitations choices: defaults, set, kept by an
+ * import that does not name them, invalid values change nothing. */
+static void
+test_preferences_round_trip(void **state)
+{
+	struct db *db = fresh_db("prefs.db");
+	struct sub_fields f;
+	struct subscriber *s;
+	const char *t[] = { "Sprachcafé" };
+	char *err = NULL;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(subscriber_add(db, "fay@example.org", &f, 1, "t", 0,
+	    &err), SUB_ADDED);
+	assert_int_equal(subscriber_get(db, "fay@example.org", &s), 0);
+	assert_int_equal(s->newsletter, 1);
+	assert_string_equal(s->invitations, "all");
+	subscriber_free(s);
+	/* set both; the same again is unchanged */
+	f.set_newsletter = 1;
+	f.newsletter = 0;
+	f.invitations = "none";
+	assert_int_equal(subscriber_update(db, "fay@example.org", &f, 0, &err),
+	    SUB_UPDATED);
+	assert_int_equal(subscriber_update(db, "fay@example.org", &f, 0, &err),
+	    SUB_UNCHANGED);
+	assert_int_equal(subscriber_get(db, "fay@example.org", &s), 0);
+	assert_int_equal(s->newsletter, 0);
+	assert_string_equal(s->invitations, "none");
+	subscriber_free(s);
+	/* one at a time, the other stays */
+	memset(&f, 0, sizeof(f));
+	f.invitations = "all";
+	assert_int_equal(subscriber_update(db, "fay@example.org", &f, 0, &err),
+	    SUB_UPDATED);
+	assert_int_equal(subscriber_get(db, "fay@example.org", &s), 0);
+	assert_int_equal(s->newsletter, 0);
+	assert_string_equal(s->invitations, "all");
+	subscriber_free(s);
+	/* an import row without the columns keeps the choices */
+	memset(&f, 0, sizeof(f));
+	f.set_topics = 1;
+	f.topics = t;
+	f.ntopics = 1;
+	assert_int_equal(subscriber_upsert(db, "fay@example.org", &f, 1, "imp",
+	    0, &err), SUB_UPDATED);
+	assert_int_equal(subscriber_get(db, "fay@example.org", &s), 0);
+	assert_int_equal(s->newsletter, 0);
+	assert_string_equal(s->invitations, "all");
+	subscriber_free(s);
+	/* a new subscriber from an import with the columns */
+	f.set_newsletter = 1;
+	f.newsletter = 0;
+	f.invitations = "none";
+	assert_int_equal(subscriber_upsert(db, "gus@example.org", &f, 0, "imp",
+	    0, &err), SUB_ADDED);
+	assert_int_equal(subscriber_get(db, "gus@example.org", &s), 0);
+	assert_int_equal(s->newsletter, 0);
+	assert_string_equal(s->invitations, "none");
+	subscriber_free(s);
+	/* invalid choices are refused and change nothing */
+	memset(&f, 0, sizeof(f));
+	f.invitations = "some";
+	assert_int_equal(subscriber_update(db, "gus@example.org", &f, 0, &err),
+	    SUB_ERR_INVALID);
+	assert_non_null(strstr(err, "all, none"));
+	free(err);
+	err = NULL;
+	f.invitations = NULL;
+	f.set_newsletter = 1;
+	f.newsletter = 2;
+	assert_int_equal(subscriber_add(db, "hal@example.org", &f, 1, "t", 0,
+	    &err), SUB_ERR_INVALID);
+	free(err);
+	assert_int_equal(count(db, "SELECT count(*) FROM subscribers WHERE "
+	    "newsletter = 0 AND invitations = 'none'"), 1);
+	db_close(db);
+}
+
+/* Topics match without regard to case, also beyond ASCII. */
+static void
+test_topics_meet_and_known(void **state)
+{
+	struct db *db = fresh_db("topics.db");
+	struct sub_fields f;
+	char *a[] = { "Ökologie", "Sprachcafé" }, *b[] = { "SPRACHCAFÉ" },
+	    *c[] = { "Kultur" };
+	const char *t[] = { "Ökologie" };
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(subscriber_topics_meet(a, 2, b, 1), 1);
+	assert_int_equal(subscriber_topics_meet(b, 1, a, 2), 1);
+	assert_int_equal(subscriber_topics_meet(a, 2, c, 1), 0);
+	assert_int_equal(subscriber_topics_meet(a, 0, c, 1), 0);
+	assert_int_equal(subscriber_topics_meet(a, 2, NULL, 0), 0);
+	assert_int_equal(subscriber_topic_known(db, "Ökologie"), 0);
+	memset(&f, 0, sizeof(f));
+	f.set_topics = 1;
+	f.topics = t;
+	f.ntopics = 1;
+	assert_int_equal(subscriber_add(db, "ida@example.org", &f, 0, NULL, 0,
+	    &err), SUB_ADDED);
+	assert_int_equal(subscriber_topic_known(db, "Ökologie"), 1);
+	assert_int_equal(subscriber_topic_known(db, "ÖKOLOGIE"), 1);
+	assert_int_equal(subscriber_topic_known(db, "ökologie"), 1);
+	assert_int_equal(subscriber_topic_known(db, "Oekologie"), 0);
+	/* two spellings of one topic in a set: the first is kept */
+	{
+		const char *two[] = { "ökologie", "ÖKOLOGIE", "Kultur" };
+		struct subscriber *s;
+		f.topics = two;
+		f.ntopics = 3;
+		assert_int_equal(subscriber_update(db, "ida@example.org", &f,
+		    0, &err), SUB_UPDATED);
+		assert_int_equal(subscriber_get(db, "ida@example.org", &s), 0);
+		assert_int_equal(s->ntopics, 2);
+		assert_string_equal(s->topics[0], "Kultur");
+		assert_string_equal(s->topics[1], "ökologie");
+		subscriber_free(s);
+		f.ntopics = 2;  /* the same, as far as topics go */
+		f.topics = two + 1;
+		assert_int_equal(subscriber_update(db, "ida@example.org", &f,
+		    0, &err), SUB_UNCHANGED);
+	}
+	db_close(db);
+}
+
+static void
+topic_seen(void *arg, const struct topic_use *t)
+{
+	buf_printf(arg, "%s %ld/%ld %ld/%ld\n", t->name, t->active_subscribers,
+	    t->subscribers, t->published_events, t->events);
+}
+
+/* topic list: subscriber and event topics merged without regard to
+ * case, counted by status, ordered by folded name. */
+static void
+test_topic_list(void **state)
+{
+	struct db *db = fresh_db("topiclist.db");
+	struct sub_fields f;
+	const char *t1[] = { "Sprachcafé", "Kultur" }, *t2[] = { "SPRACHCAFÉ" },
+	    *t3[] = { "Ökologie" };
+	char *err = NULL;
+	struct buf b;
+
+	(void)state;
+	buf_init(&b);
+	assert_int_equal(topic_list(db, topic_seen, &b), 0);
+	assert_int_equal(b.len, 0);
+	memset(&f, 0, sizeof(f));
+	f.set_topics = 1;
+	f.topics = t1;
+	f.ntopics = 2;
+	assert_int_equal(subscriber_add(db, "a@example.org", &f, 1, "t", 0,
+	    &err), SUB_ADDED);
+	f.topics = t2;
+	f.ntopics = 1;
+	assert_int_equal(subscriber_add(db, "b@example.org", &f, 0, NULL, 0,
+	    &err), SUB_ADDED);
+	assert_int_equal(subscriber_add(db, "c@example.org", &f, 1, "t", 0,
+	    &err), SUB_ADDED);
+	f.topics = t3;
+	assert_int_equal(subscriber_add(db, "d@example.org", &f, 1, "t", 0,
+	    &err), SUB_ADDED);
+	assert_int_equal(sqlite3_exec(db_handle(db), "INSERT INTO events(uid,"
+	    " kind, title, tzid, start_local, end_local, start_utc, end_utc,"
+	    " status, created_at, updated_at) VALUES"
+	    " ('u1', 'training', 'T', 'UTC', '2027-01-01 10:00',"
+	    "  '2027-01-01 11:00', 1, 2, 'published', 1, 1),"
+	    " ('u2', 'training', 'T', 'UTC', '2027-01-01 10:00',"
+	    "  '2027-01-01 11:00', 1, 2, 'draft', 1, 1);"
+	    "INSERT INTO event_topics VALUES (1, 'sprachcafé'), (2, 'Kultur'),"
+	    " (1, 'Sprachcafe'), (2, 'ÖKOLOGIE')", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(topic_list(db, topic_seen, &b), 0);
+	assert_string_equal(b.data,
+	    "Kultur 1/1 0/1\n"
+	    "Sprachcafe 0/0 1/1\n"
+	    "SPRACHCAFÉ 2/3 1/1\n"
+	    "Ökologie 1/1 0/1\n");
+	buf_free(&b);
 	db_close(db);
 }
 
@@ -592,6 +780,9 @@ main(void)
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_subscriber_add_and_case),
 		cmocka_unit_test(test_upsert_semantics),
+		cmocka_unit_test(test_preferences_round_trip),
+		cmocka_unit_test(test_topics_meet_and_known),
+		cmocka_unit_test(test_topic_list),
 		cmocka_unit_test(test_forget_tombstone),
 		cmocka_unit_test(test_tombstone_salted),
 		cmocka_unit_test(test_language_codes),
