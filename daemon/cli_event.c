@@ -16,6 +16,7 @@
 #include "ical.h"
 #include "mailing.h"
 #include "rsvp.h"
+#include "subscriber.h"
 #include "util.h"
 
 static const char event_usage[] =
@@ -404,6 +405,12 @@ cmd_add_update(struct cli *c, int argc, char **argv, int add)
 		rc = EX_DATAERR;
 		goto out;
 	}
+	/* a topic nobody follows is most likely a typo */
+	for (size_t i = 0; o.f.set_topics && i < o.f.ntopics; i++)
+		if (subscriber_topic_known(c->db, o.f.topics[i]) == 0)
+			cli_err("warning: event %" PRId64 ": no subscriber follows the "
+			    "topic \"%s\" (a typo? see rundbrief topic list)",
+			    id, o.f.topics[i]);
 	if (add)
 		printf("added event %" PRId64 " (draft; publish it with: rundbrief "
 		    "event publish %" PRId64 ")\n", id, id);

@@ -6,6 +6,7 @@ says what the real publish says, announcements carry no calendar, and
 `--invite` / `--no-invite` / `event add --invite` decide for one event.
 The queued mail is delivered into a Maildir and read with Python's email
 package."""
+import datetime
 import email
 import email.policy
 import os
@@ -215,6 +216,32 @@ class TestPublish(Audience):
         self.prefs("anna@example.org", "yes", "none")
         self.ok("event", "update", str(ev), "--start", "2027-05-11 18:00")
         self.assertEqual(self.queued("update", ev), invited)
+
+    def test_topic_typo_is_warned_about(self):
+        r = self.run_tool("event", "add", "--kind", "training", "--title",
+                          "T", "--start", "2027-05-10 18:00", "--topic",
+                          "Sprachcafe", "--topic", "SPRACHCAFÉ")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('"Sprachcafe"', r.stderr)   # nobody follows it
+        self.assertNotIn("SPRACHCAFÉ", r.stderr)  # anna's, in any case
+
+    def test_newsletter_lists_topic_events_for_those_who_share_one(self):
+        # within this month's newsletter's horizon (--start: the last
+        # one given counts)
+        soon = (datetime.date.today() + datetime.timedelta(days=10))
+        tr = self.add_event("--kind", "training", "--title", "Sprachcafé-"
+                            "Treff", "--topic", "Sprachcafé", "--start",
+                            soon.isoformat() + " 18:00")
+        self.ok("event", "publish", str(tr), "--no-mail")
+        self.ok("newsletter", "send")
+        got = {}
+        for m in self.delivered():
+            text = m.get_body(("plain",)).get_content()
+            got[m["To"].addresses[0].addr_spec] = "Sprachcafé-Treff" in text
+        self.assertEqual(got, {
+            "anna@example.org": True, "ben@example.org": False,
+            "cem@example.org": False, "dora@example.org": True,
+            "fatma@example.org": True, "gus@example.org": True})
 
     def test_newsletter_goes_to_those_who_want_it(self):
         self.ok("newsletter", "send")
