@@ -899,7 +899,8 @@ idle_wait(struct sess *s, int wake_fd, char **errstr)
 	    NULL) {
 		if (cancelled(wake_fd))
 			return 1;
-		*errstr = xasprintf("IDLE at %s: no answer to DONE", s->host);
+		*errstr = xasprintf("IDLE at %s: the connection broke (no "
+		    "answer to DONE)", s->host);
 		return -1;
 	}
 	r = strncasecmp(l, "RBI OK", 6) == 0 ? 0 : -1;

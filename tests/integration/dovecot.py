@@ -169,7 +169,10 @@ class Dovecot:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
-        # the children (imap, imap-login) follow the master within ~1 s
+        # the children (a logged-in imap process in particular) can outlive
+        # the master: end every process of this instance, so a client's
+        # connection really breaks
+        self.kill_children()
         end = time.monotonic() + 5
         while time.monotonic() < end:
             try:
@@ -179,6 +182,25 @@ class Dovecot:
             except OSError:
                 break
             time.sleep(0.05)
+
+    def kill_children(self):
+        tag = ("rb-test-%s/" % os.path.basename(self.dir)).encode()
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            left = 0
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit():
+                    continue
+                try:
+                    with open("/proc/%s/cmdline" % pid, "rb") as f:
+                        if tag not in f.read():
+                            continue
+                    os.kill(int(pid), sig)
+                    left += 1
+                except OSError:
+                    pass
+            if not left:
+                return
+            time.sleep(0.5)
 
     def restart(self):
         self.kill()
@@ -255,6 +277,17 @@ class Dovecot:
                     flags = m.group(1) if m else b""
                     out.append((item[1], flags) if with_flags else item[1])
             return out
+        finally:
+            c.logout()
+
+    def count(self, folder):
+        """How many messages folder holds (STATUS: no message is read)."""
+        c = self.client()
+        try:
+            typ, data = c.status('"%s"' % folder, "(MESSAGES)")
+            if typ != "OK":
+                return 0
+            return int(re.search(rb"MESSAGES (\d+)", data[0]).group(1))
         finally:
             c.logout()
 
