@@ -14,6 +14,7 @@
 #include "event.h"
 #include "ical.h"
 #include "mailing.h"
+#include "rsvp.h"
 #include "util.h"
 
 static const char event_usage[] =
@@ -27,6 +28,8 @@ static const char event_usage[] =
     "  cancel ID [--no-mail]\n"
     "  list [--from DATE] [--to DATE] [--format table|tsv|json]\n"
     "  show ID [--format table|tsv|json]\n"
+    "  attendees ID [--format table|tsv|json]\n"
+    "      who answered the invitation (accepted, tentative, declined)\n"
     "  ics [ID…] [--output FILE] [--from DATE] [--to DATE]\n"
     "      a METHOD:PUBLISH calendar of published events (for a website)\n"
     "\n"
@@ -41,7 +44,11 @@ static const char event_usage[] =
     "place, online link or recurrence of a published event changes, everyone\n"
     "invited gets an update (same UID, SEQUENCE + 1); a cancellation tells\n"
     "them too. Title or description changes send nothing. --no-mail (on\n"
-    "update, publish, cancel) changes the event without any mail.\n";
+    "update, publish, cancel) changes the event without any mail.\n"
+    "\n"
+    "Answers to invitations are read from the mailbox ([imap]); show counts\n"
+    "them (guests: people who answered a forwarded invitation), attendees\n"
+    "lists them. Whoever declined gets no reminders.\n";
 
 enum { E_KIND = 256, E_TITLE, E_START, E_END, E_ALLDAY, E_LOCATION, E_URL,
 	E_DISTRICT, E_CAPACITY, E_RRULE, E_DESCFILE, E_FROM, E_TO, E_FORMAT,
@@ -333,7 +340,9 @@ static const struct column list_cols[L_NCOLS] = {
 /* event show: every field, under the names list uses. */
 enum { S_ID, S_UID, S_KIND, S_TITLE, S_STATUS, S_WHEN, S_START, S_END, S_TZ,
 	S_ALLDAY, S_RRULE, S_LOCATION, S_URL, S_DISTRICT, S_CAPACITY,
-	S_SEQUENCE, S_CREATED, S_UPDATED, S_DESCRIPTION, S_NCOLS };
+	S_ACCEPTED, S_TENTATIVE, S_DECLINED, S_G_ACCEPTED, S_G_TENTATIVE,
+	S_G_DECLINED, S_SEQUENCE, S_CREATED, S_UPDATED, S_DESCRIPTION,
+	S_NCOLS };
 
 static const struct column show_cols[S_NCOLS] = {
 	[S_ID] = { "id", COL_INT, 0, NULL },
@@ -351,6 +360,13 @@ static const struct column show_cols[S_NCOLS] = {
 	[S_URL] = { "online_url", COL_TEXT, 0, NULL },
 	[S_DISTRICT] = { "district", COL_TEXT, 0, county_wide },
 	[S_CAPACITY] = { "capacity", COL_INT, 0, "unlimited" },
+	/* the answers (every occurrence together): subscribers, guests */
+	[S_ACCEPTED] = { "accepted", COL_INT, 0, NULL },
+	[S_TENTATIVE] = { "tentative", COL_INT, 0, NULL },
+	[S_DECLINED] = { "declined", COL_INT, 0, NULL },
+	[S_G_ACCEPTED] = { "guests_accepted", COL_INT, 0, NULL },
+	[S_G_TENTATIVE] = { "guests_tentative", COL_INT, 0, NULL },
+	[S_G_DECLINED] = { "guests_declined", COL_INT, 0, NULL },
 	[S_SEQUENCE] = { "sequence", COL_INT, 0, NULL },
 	[S_CREATED] = { "created_at", COL_TIME, 0, NULL },
 	[S_UPDATED] = { "updated_at", COL_TIME, 0, NULL },
@@ -443,6 +459,7 @@ cmd_show(struct cli *c, int argc, char **argv)
 	struct eopts o;
 	struct event *ev;
 	struct cell f[S_NCOLS];
+	struct rsvp_counts rc_;
 	struct buf when;
 	int64_t eid;
 	int rc;
@@ -454,6 +471,10 @@ cmd_show(struct cli *c, int argc, char **argv)
 	if ((rc = event_get(c->db, eid, &ev)) != 0) {
 		cli_err("no event %" PRId64, eid);
 		return rc > 0 ? EX_DATAERR : EX_SOFTWARE;
+	}
+	if (rsvp_counts(c->db, eid, &rc_) < 0) {
+		event_free(ev);
+		return EX_SOFTWARE;
 	}
 	buf_init(&when);
 	when_text(c, ev, &when);
@@ -472,6 +493,12 @@ cmd_show(struct cli *c, int argc, char **argv)
 	f[S_URL] = cell_text(ev->online_url);
 	f[S_DISTRICT] = cell_text(ev->district);
 	f[S_CAPACITY] = ev->capacity > 0 ? cell_int(ev->capacity) : cell_null();
+	f[S_ACCEPTED] = cell_int(rc_.accepted);
+	f[S_TENTATIVE] = cell_int(rc_.tentative);
+	f[S_DECLINED] = cell_int(rc_.declined);
+	f[S_G_ACCEPTED] = cell_int(rc_.guests_accepted);
+	f[S_G_TENTATIVE] = cell_int(rc_.guests_tentative);
+	f[S_G_DECLINED] = cell_int(rc_.guests_declined);
 	f[S_SEQUENCE] = cell_int(ev->sequence);
 	f[S_CREATED] = cell_time(ev->created_at);
 	f[S_UPDATED] = cell_time(ev->updated_at);
@@ -483,6 +510,68 @@ cmd_show(struct cli *c, int argc, char **argv)
 	buf_free(&when);
 	event_free(ev);
 	return 0;
+}
+
+/* event attendees: one line per answer. */
+enum { A_NAME, A_EMAIL, A_STATUS, A_OCCURRENCE, A_GUEST, A_RECEIVED,
+	A_COMMENT, A_NCOLS };
+
+static const struct column attendee_cols[A_NCOLS] = {
+	[A_NAME] = { "name", COL_TEXT, 0, NULL },
+	[A_EMAIL] = { "email", COL_TEXT, 0, NULL },
+	[A_STATUS] = { "status", COL_TEXT, 0, NULL },
+	[A_OCCURRENCE] = { "occurrence", COL_TEXT, 0, "(all)" },
+	[A_GUEST] = { "guest", COL_BOOL, 0, NULL },
+	[A_RECEIVED] = { "received_at", COL_TIME, 0, NULL },
+	[A_COMMENT] = { "comment", COL_TEXT, COL_JSON_ONLY, NULL },
+};
+
+static void
+attendee_row(void *arg, const struct rsvp *r)
+{
+	struct cell c[A_NCOLS];
+	char *name = r->name ? str_sanitize(r->name) : NULL;
+	char *comment = r->comment ? str_sanitize(r->comment) : NULL;
+
+	c[A_NAME] = cell_text(name);
+	c[A_EMAIL] = cell_text(r->email);
+	c[A_STATUS] = cell_text(r->partstat);
+	c[A_OCCURRENCE] = cell_text(*r->occurrence ? r->occurrence : NULL);
+	c[A_GUEST] = cell_bool(r->subscriber_id == 0);
+	c[A_RECEIVED] = cell_time(r->received_at);
+	c[A_COMMENT] = cell_text(comment);
+	table_row(arg, c);
+	free(name);
+	free(comment);
+}
+
+static int
+cmd_attendees(struct cli *c, int argc, char **argv)
+{
+	struct eopts o;
+	struct event *ev;
+	struct table *t;
+	int64_t eid;
+	long n;
+	int rc;
+
+	if ((rc = parse_event_opts(c, argc, argv, 0, &o)) != 0)
+		return rc < 0 ? 0 : rc;
+	free(o.description);
+	if ((rc = parse_id(argc, argv, &eid)) != 0 || (rc = cli_db(c)) != 0)
+		return rc;
+	if ((rc = event_get(c->db, eid, &ev)) != 0) {
+		cli_err("no event %" PRId64, eid);
+		return rc > 0 ? EX_DATAERR : EX_SOFTWARE;
+	}
+	event_free(ev);
+	t = table_new(stdout, c->fmt, c->cfg->timezone, attendee_cols, A_NCOLS);
+	rc = rsvp_each(c->db, eid, attendee_row, t);
+	n = table_rows(t);
+	table_end(t);
+	if (c->fmt == OUT_TABLE)
+		fprintf(stderr, "%ld answer%s\n", n, n == 1 ? "" : "s");
+	return rc < 0 ? EX_SOFTWARE : 0;
 }
 
 int
@@ -505,6 +594,8 @@ cli_event(struct cli *c, int argc, char **argv)
 		return cmd_list(c, argc, argv);
 	if (!strcmp(cmd, "show"))
 		return cmd_show(c, argc, argv);
+	if (!strcmp(cmd, "attendees"))
+		return cmd_attendees(c, argc, argv);
 	if (!strcmp(cmd, "ics"))
 		return cli_ics(c, argc, argv);
 	cli_err("unknown command 'event %s'", cmd);

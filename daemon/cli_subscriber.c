@@ -10,6 +10,7 @@
 #include "config.h"
 #include "db.h"
 #include "lang.h"
+#include "mailing.h"
 #include "outbox.h"
 #include "subscriber.h"
 #include "util.h"
@@ -17,7 +18,8 @@
 static const char usage_text[] =
     "usage: rundbrief subscriber COMMAND …\n"
     "\n"
-    "  add EMAIL [--name N] [--lang L] [--district D]… [--topic T]… [--confirmed]\n"
+    "  add EMAIL [--name N] [--lang L] [--district D]… [--topic T]…\n"
+    "            [--confirmed | --no-mail]\n"
     "  import FILE.csv [--dry-run] [--skip-invalid] [--create-districts] [--confirmed]\n"
     "  list [--status S] [--district D] [--format table|tsv|json]\n"
     "  show EMAIL [--format table|tsv|json]\n"
@@ -28,7 +30,8 @@ static const char usage_text[] =
     "  export [EMAIL]        all data held on a person (or everyone) and the\n"
     "                        mail sent to them, as JSON\n"
     "\n"
-    "Without --confirmed new subscribers are 'pending' until they confirm.\n"
+    "Without --confirmed new subscribers are 'pending' and get the\n"
+    "confirmation mail (not with --no-mail); they confirm by replying.\n"
     "--confirmed records their consent (source and time) and makes them\n"
     "'active'. Statuses: pending, active, unsubscribed, bounced.\n"
     "Run 'rundbrief subscriber COMMAND --help' for one command.\n";
@@ -39,7 +42,7 @@ struct opts {
 	const char **districts, **topics;
 	size_t nd, nt;
 	const char *status;
-	int confirmed, no_districts, no_topics;
+	int confirmed, no_districts, no_topics, no_mail;
 };
 
 static void
@@ -50,7 +53,7 @@ opts_free(struct opts *o)
 }
 
 enum { O_NAME = 256, O_LANG, O_DISTRICT, O_TOPIC, O_CONFIRMED, O_STATUS,
-	O_FORMAT, O_NODIST, O_NOTOPIC, O_HELP };
+	O_FORMAT, O_NODIST, O_NOTOPIC, O_HELP, O_NOMAIL };
 
 static const struct option field_opts[] = {
 	{ "name", required_argument, NULL, O_NAME },
@@ -64,6 +67,7 @@ static const struct option field_opts[] = {
 	{ "no-topics", no_argument, NULL, O_NOTOPIC },
 	{ "format", required_argument, NULL, O_FORMAT },
 	{ "help", no_argument, NULL, O_HELP },
+	{ "no-mail", no_argument, NULL, O_NOMAIL },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -113,6 +117,7 @@ parse_opts(struct cli *c, int argc, char **argv, const char *allowed,
 		case O_STATUS: o->status = optarg; break;
 		case O_NODIST: o->no_districts = 1; break;
 		case O_NOTOPIC: o->no_topics = 1; break;
+		case O_NOMAIL: o->no_mail = 1; break;
 		case O_FORMAT:
 			if (cli_format(c, optarg) != 0)
 				return EX_USAGE;
@@ -165,17 +170,23 @@ static int
 cmd_add(struct cli *c, int argc, char **argv)
 {
 	struct opts o;
+	struct subscriber *s = NULL;
 	const char *email;
 	char *err = NULL;
-	int rc;
+	int64_t mid = 0;
+	int rc, mail;
 
 	rc = parse_opts(c, argc, argv, "name lang language district topic "
-	    "confirmed", "usage: rundbrief subscriber add EMAIL [--name N] "
-	    "[--lang L] [--district D]… [--topic T]… [--confirmed]\n\n"
+	    "confirmed no-mail", "usage: rundbrief subscriber add EMAIL "
+	    "[--name N] [--lang L] [--district D]… [--topic T]…\n"
+	    "       [--confirmed | --no-mail]\n\n"
 	    "Adds one subscriber, 'pending' unless --confirmed records their "
-	    "consent\n(source \"cli\", now) and makes them 'active'. Districts "
-	    "must exist\n(rundbrief district add). A person who was forgotten "
-	    "comes back only\nwith --confirmed.\n", &o);
+	    "consent\n(source \"cli\", now) and makes them 'active'. A pending "
+	    "subscriber gets the\nconfirmation mail (its token; they reply to "
+	    "confirm) unless --no-mail.\nUnconfirmed requests expire after "
+	    "[imap] confirm_expiry. Districts must\nexist (rundbrief district "
+	    "add). A person who was forgotten comes back only\nwith "
+	    "--confirmed.\n", &o);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
 	if ((email = one_arg(argc, argv, "e-mail address")) == NULL) {
@@ -188,14 +199,35 @@ cmd_add(struct cli *c, int argc, char **argv)
 	}
 	if (o.f.language == NULL)
 		o.f.language = c->cfg->language;
+	mail = !o.confirmed && !o.no_mail;
+	if (db_begin(c->db) < 0) {
+		opts_free(&o);
+		return EX_TEMPFAIL;
+	}
 	rc = subscriber_add(c->db, email, &o.f, o.confirmed, "cli", 0, &err);
 	opts_free(&o);
+	if (rc >= 0 && mail && (subscriber_get(c->db, email, &s) != 0 ||
+	    mailing_notice(c->cfg, c->db, "confirm", s->id, time(NULL), &mid,
+	    &err) < 0)) {
+		if (err == NULL)
+			err = xstrdup(db_errmsg(c->db));
+		rc = SUB_ERR_DB;
+	}
+	subscriber_free(s);
 	if (rc < 0) {
+		db_rollback(c->db);
 		cli_err("%s", err);
 		free(err);
 		return sub_exit(rc);
 	}
-	printf("added %s (%s)\n", email, o.confirmed ? "active" : "pending");
+	if (db_commit(c->db) < 0)
+		return EX_TEMPFAIL;
+	if (mail)
+		printf("added %s (pending; confirmation mail queued as mailing "
+		    "%lld)\n", email, (long long)mid);
+	else
+		printf("added %s (%s)\n", email, o.confirmed ? "active" :
+		    "pending");
 	return 0;
 }
 
@@ -290,7 +322,7 @@ cmd_simple(struct cli *c, int argc, char **argv)
  */
 enum { S_EMAIL, S_NAME, S_LANGUAGE, S_STATUS, S_DISTRICTS, S_TOPICS,
 	S_CONSENT_SOURCE, S_CONSENT_AT, S_BOUNCES, S_CREATED, S_UPDATED,
-	SUB_LIST, S_TOKEN = SUB_LIST, S_MAIL, SUB_NCOLS };
+	SUB_LIST, S_TOKEN = SUB_LIST, S_MAIL, S_BOUNCE_HISTORY, SUB_NCOLS };
 
 static const struct column sub_cols[SUB_NCOLS] = {
 	[S_EMAIL] = { "email", COL_TEXT, 0, NULL },
@@ -306,6 +338,8 @@ static const struct column sub_cols[SUB_NCOLS] = {
 	[S_UPDATED] = { "updated_at", COL_TIME, 0, NULL },
 	[S_TOKEN] = { "unsubscribe_token", COL_TEXT, COL_JSON_ONLY, NULL },
 	[S_MAIL] = { "mail", COL_JSON, COL_JSON_ONLY, NULL },
+	[S_BOUNCE_HISTORY] = { "bounce_history", COL_JSON, COL_JSON_ONLY,
+	    NULL },
 };
 
 /* The list table keeps to one line per person; its JSON has all fields. */
@@ -324,9 +358,10 @@ static const struct column list_cols[SUB_LIST] = {
 	[S_UPDATED] = { "updated_at", COL_TIME, COL_JSON_ONLY, NULL },
 };
 
-/* mail: the JSON array of mail sent to them, or NULL. */
+/* mail, bounces: the JSON arrays of mail sent to them and of their bounce
+ * history, or NULL. */
 static void
-sub_cells(const struct subscriber *s, const char *mail,
+sub_cells(const struct subscriber *s, const char *mail, const char *bounces,
     struct cell c[SUB_NCOLS])
 {
 	c[S_EMAIL] = cell_text(s->email);
@@ -342,6 +377,7 @@ sub_cells(const struct subscriber *s, const char *mail,
 	c[S_UPDATED] = cell_time(s->updated_at);
 	c[S_TOKEN] = cell_text(s->token);
 	c[S_MAIL] = cell_json(mail);
+	c[S_BOUNCE_HISTORY] = cell_json(bounces);
 }
 
 static int
@@ -349,7 +385,7 @@ list_row(void *arg, const struct subscriber *s)
 {
 	struct cell cells[SUB_NCOLS];
 
-	sub_cells(s, NULL, cells);
+	sub_cells(s, NULL, NULL, cells);
 	table_row(arg, cells);
 	return 0;
 }
@@ -421,16 +457,81 @@ mail_json(struct db *db, const struct subscriber *s)
 	return buf_steal(&b);
 }
 
+static const struct column bounce_cols[] = {
+	{ "received_at", COL_TIME, 0, NULL }, { "source", COL_TEXT, 0, NULL },
+	{ "status", COL_TEXT, 0, NULL }, { "permanent", COL_BOOL, 0, NULL },
+	{ "diagnostic", COL_TEXT, 0, NULL },
+	{ "message_id", COL_TEXT, 0, NULL },
+};
+
+static void
+bounce_cells(const struct subscriber_bounce_info *bi, struct cell c[6],
+    char **diag)
+{
+	*diag = bi->diagnostic ? str_sanitize(bi->diagnostic) : NULL;
+	c[0] = cell_time(bi->when);
+	c[1] = cell_text(bi->source);
+	c[2] = cell_text(*bi->status ? bi->status : NULL);
+	c[3] = cell_bool(bi->permanent);
+	c[4] = cell_text(*diag);
+	c[5] = cell_text(bi->message_id);
+}
+
+static void
+bounce_row(void *arg, const struct subscriber_bounce_info *bi)
+{
+	struct buf *b = arg;
+	struct cell cells[6];
+	char *diag;
+
+	bounce_cells(bi, cells, &diag);
+	buf_puts(b, b->len > 1 ? ",\n    " : "\n    ");
+	json_record(b, bounce_cols, NCOLS(bounce_cols), cells, 0);
+	free(diag);
+}
+
+/* The bounce history, as a JSON array; caller frees. */
+static char *
+bounces_json(struct db *db, const struct subscriber *s)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_putc(&b, '[');
+	subscriber_bounces_each(db, s->id, bounce_row, &b);
+	buf_puts(&b, b.len > 1 ? "\n  ]" : "]");
+	return buf_steal(&b);
+}
+
+static void
+bounce_table_row(void *arg, const struct subscriber_bounce_info *bi)
+{
+	struct cell cells[6];
+	char *diag;
+
+	bounce_cells(bi, cells, &diag);
+	table_row(arg, cells);
+	free(diag);
+}
+
+static void
+count_bounce(void *arg, const struct subscriber_bounce_info *bi)
+{
+	(void)bi;
+	(*(long *)arg)++;
+}
+
 /* Everything held on one person, as a JSON object. */
 static void
 export_one(struct buf *b, struct db *db, const struct subscriber *s)
 {
 	struct cell cells[SUB_NCOLS];
-	char *mail = mail_json(db, s);
+	char *mail = mail_json(db, s), *bounces = bounces_json(db, s);
 
-	sub_cells(s, mail, cells);
+	sub_cells(s, mail, bounces, cells);
 	json_record(b, sub_cols, SUB_NCOLS, cells, 2);
 	free(mail);
+	free(bounces);
 }
 
 struct export_ctx {
@@ -458,7 +559,7 @@ cmd_show_export(struct cli *c, int argc, char **argv)
 	struct subscriber *s;
 	struct cell cells[SUB_NCOLS];
 	struct opts o;
-	char *mail;
+	char *mail, *bounces;
 	int rc;
 
 	rc = parse_opts(c, argc, argv, export ? "" : "format", export ?
@@ -496,12 +597,27 @@ cmd_show_export(struct cli *c, int argc, char **argv)
 	if (export)
 		c->fmt = OUT_JSON;
 	mail = c->fmt == OUT_JSON ? mail_json(c->db, s) : NULL;
-	sub_cells(s, mail, cells);
+	bounces = c->fmt == OUT_JSON ? bounces_json(c->db, s) : NULL;
+	sub_cells(s, mail, bounces, cells);
 	table_record(stdout, c->fmt, c->cfg->timezone, sub_cols, SUB_NCOLS,
 	    cells);
+	if (c->fmt == OUT_TABLE) {
+		/* the bounce history below, as a table of its own */
+		long n = 0;
+		rc = subscriber_bounces_each(c->db, s->id, count_bounce, &n);
+		printf("\nbounce history:%s\n", n ? "" : " none");
+		if (n > 0) {
+			struct table *t = table_new(stdout, c->fmt,
+			    c->cfg->timezone, bounce_cols, NCOLS(bounce_cols));
+			rc = subscriber_bounces_each(c->db, s->id,
+			    bounce_table_row, t);
+			table_end(t);
+		}
+	}
 	free(mail);
+	free(bounces);
 	subscriber_free(s);
-	return 0;
+	return rc < 0 ? EX_SOFTWARE : 0;
 }
 
 int

@@ -310,6 +310,37 @@ static const char *const migrations[] = {
 	"  outcome TEXT NOT NULL,"
 	"  handled_at INTEGER NOT NULL) WITHOUT ROWID;"
 	"ALTER TABLE events ADD COLUMN full_noticed INTEGER NOT NULL DEFAULT 0;",
+
+	/* 8: a mailing of kind 'notice' is a short mail to the coordinator
+	 * (an event is full): its subject is mailings.subject, its text
+	 * mailings.note, no templates; one outbox row to a plain address.
+	 * The table is rebuilt for the CHECK, as in 4. */
+	"CREATE TABLE mailings_v8 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('newsletter','invitation',"
+	"    'update','cancellation','reminder','confirm','welcome',"
+	"    'unsubscribed','notice')),"
+	"  key TEXT UNIQUE,"
+	"  title TEXT NOT NULL,"
+	"  event_id INTEGER REFERENCES events(id) ON DELETE SET NULL,"
+	"  state TEXT NOT NULL DEFAULT 'active' CHECK (state IN"
+	"    ('active','done','blocked','cancelled')),"
+	"  year INTEGER, month INTEGER, win_from INTEGER, win_to INTEGER,"
+	"  editorial TEXT, subject TEXT, preheader TEXT,"
+	"  lead INTEGER,"
+	"  languages TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL,"
+	"  finished_at INTEGER,"
+	"  blocked_reason TEXT,"
+	"  note TEXT);"
+	"INSERT INTO mailings_v8 (id, kind, key, title, event_id, state, year,"
+	"  month, win_from, win_to, editorial, subject, preheader, lead,"
+	"  languages, created_at, finished_at, blocked_reason, note)"
+	"  SELECT id, kind, key, title, event_id, state, year, month, win_from,"
+	"  win_to, editorial, subject, preheader, lead, languages, created_at,"
+	"  finished_at, blocked_reason, note FROM mailings;"
+	"DROP TABLE mailings;"
+	"ALTER TABLE mailings_v8 RENAME TO mailings;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -400,6 +400,21 @@ mailing_label(int64_t id, char *buf, size_t n)
 }
 
 /*
+ * The status a subscriber must still have for a mail of this kind to go:
+ * the confirmation request to a pending one, the confirmation of an
+ * unsubscribe to an unsubscribed one, everything else to active ones only.
+ */
+static const char *
+status_for(const char *kind)
+{
+	if (strcmp(kind, "confirm") == 0)
+		return "pending";
+	if (strcmp(kind, "unsubscribed") == 0)
+		return "unsubscribed";
+	return "active";
+}
+
+/*
  * Takes the next claimed row and makes its message; NULL when nothing is
  * due. Rows that cannot or must not be sent are settled here.
  */
@@ -438,13 +453,16 @@ next_flight(struct deliver *d)
 			free(f->it->sub->language);
 			f->it->sub->language = xstrdup(d->cfg->language);
 		}
-		if (strcmp(f->it->sub->status, "active") != 0) {
-			record(d, REC_SKIP, f->it, NULL, 0,
-			    "subscriber not active");
+		m = mailing_cached(d, f->it->mailing_id, &err);
+		if (m != NULL && strcmp(f->it->sub->status,
+		    status_for(mailing_kind(m))) != 0) {
+			record(d, REC_SKIP, f->it, NULL, 0, strcmp(
+			    status_for(mailing_kind(m)), "active") == 0 ?
+			    "subscriber not active" : "subscriber's status "
+			    "changed since");
 			count(d, &d->stats->skipped);
 			goto next;
 		}
-		m = mailing_cached(d, f->it->mailing_id, &err);
 		msgid_local(d, f->it->id, local);
 		if (m == NULL || deliver_compose(d->cfg, m, f->it->sub, local,
 		    &f->data, &f->message_id, &err) < 0) {
@@ -520,7 +538,8 @@ record(struct deliver *d, enum rec what, struct outbox_item *it,
 			    d->cfg->max_age, now);
 			break;
 		case REC_PERMFAIL:
-			rc = outbox_permfail(d->db, it, reply, arg, now);
+			rc = outbox_permfail(d->db, it, reply, arg,
+			    d->cfg->bounce_limit, now);
 			break;
 		case REC_SKIP:
 			rc = outbox_skip(d->db, it->id, reply, now);

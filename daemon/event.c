@@ -648,3 +648,29 @@ event_to_ical(const struct event *ev, struct ical_event *ie, struct buf *desc)
 	ie->created = ev->created_at;
 	ie->last_modified = ev->updated_at;
 }
+
+int
+event_find_uid(struct db *db, const char *uid, int64_t *id)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT id FROM events WHERE uid = ?");
+	int rc;
+
+	db_bind_text(st, 1, uid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+}
+
+int
+event_mark_full(struct db *db, int64_t id)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE events SET full_noticed = 1"
+	    " WHERE id = ? AND full_noticed = 0");
+
+	sqlite3_bind_int64(st, 1, id);
+	if (db_exec_stmt(db, st, NULL) < 0)
+		return -1;
+	return sqlite3_changes(db_handle(db)) > 0;
+}

@@ -100,6 +100,14 @@ int event_publish(struct db *db, int64_t id, char **errstr);
 /* -> cancelled, SEQUENCE + 1 if it was published. Returns 0 or -1. */
 int event_cancel(struct db *db, int64_t id, char **errstr);
 
+/* The id of the event with this UID: 0 and *id, 1 when there is none, -1
+ * on error. */
+int event_find_uid(struct db *db, const char *uid, int64_t *id);
+
+/* Records that the coordinator was told the event is full (once): 1 when
+ * marked now, 0 when it was already, -1 on error. */
+int event_mark_full(struct db *db, int64_t id);
+
 /* 0 and *out, 1 when there is no such event, -1 on error. */
 int event_get(struct db *db, int64_t id, struct event **out);
 void event_free(struct event *ev);

@@ -15,6 +15,7 @@
 #include "newsletter.h"
 #include "outbox.h"
 #include "render.h"
+#include "schedule.h"
 #include "subscriber.h"
 #include "tmplset.h"
 #include "util.h"
@@ -33,7 +34,9 @@ struct mailing {
 	struct event *event;       /* event mails: the event */
 	struct event *old;         /* update: the version before */
 	long lead;
-	char *note;                /* the coordinator's copy: text on top */
+	char *note;                /* the coordinator's copy: text on top;
+	                              a notice: its text */
+	char *subject;             /* a notice: its subject */
 	struct frozen_tpl *tpl;
 	size_t ntpl;
 	char **langs;
@@ -370,6 +373,29 @@ organizer(const struct config *cfg)
 	return cfg->organizer_email;
 }
 
+/*
+ * The occurrence a reminder is for, as schedule_occurrence_id() names it:
+ * ev is the occurrence (its start the occurrence's, without the rule), so
+ * the series is read from the database. An event that is gone or has no
+ * rule is "single".
+ */
+static int
+reminder_occurrence(struct db *db, const struct event *ev, char *buf,
+    size_t size)
+{
+	struct event *series = NULL;
+	int rc;
+
+	if (ev->rrule != NULL || event_get(db, ev->id, &series) != 0 ||
+	    series->rrule == NULL || *series->rrule == '\0') {
+		event_free(series);
+		return schedule_occurrence_id(ev, ev->start_utc, buf, size);
+	}
+	rc = schedule_occurrence_id(series, ev->start_utc, buf, size);
+	event_free(series);
+	return rc;
+}
+
 int
 mailing_event(const struct config *cfg, struct db *db, const char *kind,
     const struct event *ev, const struct event *old, long lead,
@@ -402,10 +428,19 @@ mailing_event(const struct config *cfg, struct db *db, const char *kind,
 		goto fail;
 	/* who hears of it after the invitation: those who were invited
 	 * (outbox_enqueue_invited() is the one place that says who) */
-	if (strcmp(kind, "update") == 0 || strcmp(kind, "cancellation") == 0 ||
-	    strcmp(kind, "reminder") == 0)
+	if (strcmp(kind, "reminder") == 0) {
+		char occ[48];
+		if (reminder_occurrence(db, ev, occ, sizeof(occ)) < 0) {
+			*errstr = xasprintf("event %lld: cannot name the "
+			    "occurrence of the reminder", (long long)ev->id);
+			goto fail;
+		}
 		*queued = outbox_enqueue_invited(db, mid, ev->id, organizer(cfg),
-		    now);
+		    occ, now);
+	} else if (strcmp(kind, "update") == 0 ||
+	    strcmp(kind, "cancellation") == 0)
+		*queued = outbox_enqueue_invited(db, mid, ev->id, organizer(cfg),
+		    NULL, now);
 	else
 		*queued = outbox_enqueue(db, mid, ev->district, organizer(cfg),
 		    now);
@@ -420,6 +455,104 @@ mailing_event(const struct config *cfg, struct db *db, const char *kind,
 fail:
 	db_rollback(db);
 	return -1;
+}
+
+static const char *
+notice_title(const char *kind)
+{
+	if (strcmp(kind, "confirm") == 0)
+		return "confirmation request";
+	if (strcmp(kind, "welcome") == 0)
+		return "welcome";
+	return "unsubscribe confirmation";
+}
+
+int
+mailing_notice(const struct config *cfg, struct db *db, const char *kind,
+    int64_t subscriber_id, time_t now, int64_t *id, char **errstr)
+{
+	int64_t mid;
+
+	if (strcmp(kind, "confirm") != 0 && strcmp(kind, "welcome") != 0 &&
+	    strcmp(kind, "unsubscribed") != 0) {
+		*errstr = xasprintf("\"%s\" is not a notice", kind);
+		return -1;
+	}
+	if (db_begin(db) < 0) {
+		*errstr = xstrdup(db_errmsg(db));
+		return -1;
+	}
+	mid = insert_mailing(db, kind, NULL, notice_title(kind), 0, now,
+	    errstr);
+	if (mid < 0 || freeze_templates(cfg, db, mid, kind, errstr) < 0)
+		goto fail;
+	if (outbox_enqueue_one(db, mid, subscriber_id, now) < 0 ||
+	    db_commit(db) < 0) {
+		*errstr = xstrdup(db_errmsg(db));
+		goto fail;
+	}
+	*id = mid;
+	return 0;
+fail:
+	if (*errstr == NULL)
+		*errstr = xstrdup(db_errmsg(db));
+	db_rollback(db);
+	return -1;
+}
+
+int
+mailing_coordinator(const struct config *cfg, struct db *db,
+    const char *key, int64_t event_id, const char *subject,
+    const char *text, time_t now, int64_t *id, char **errstr)
+{
+	sqlite3_stmt *st;
+	const char *rcpt = cfg->review_to ? cfg->review_to :
+	    cfg->organizer_email;
+	int64_t mid;
+
+	if (key != NULL && find_key(db, key) > 0)
+		return 1;
+	if (db_begin(db) < 0) {
+		*errstr = xstrdup(db_errmsg(db));
+		return -1;
+	}
+	mid = insert_mailing(db, "notice", key, subject, event_id, now, errstr);
+	if (mid < 0)
+		goto fail;
+	st = db_stmt(db, "UPDATE mailings SET subject = ?, note = ?,"
+	    " languages = ? WHERE id = ?");
+	db_bind_text(st, 1, subject);
+	db_bind_text(st, 2, text);
+	db_bind_text(st, 3, cfg->language);
+	sqlite3_bind_int64(st, 4, mid);
+	if (db_exec_stmt(db, st, errstr) < 0)
+		goto fail;
+	st = db_stmt(db, "INSERT INTO outbox(mailing_id, rcpt, next_attempt,"
+	    " created_at, updated_at) VALUES (?1, ?2, ?3, ?3, ?3)");
+	sqlite3_bind_int64(st, 1, mid);
+	db_bind_text(st, 2, rcpt);
+	sqlite3_bind_int64(st, 3, (int64_t)now);
+	if (db_exec_stmt(db, st, errstr) < 0 || db_commit(db) < 0)
+		goto fail;
+	*id = mid;
+	return 0;
+fail:
+	if (*errstr == NULL)
+		*errstr = xstrdup(db_errmsg(db));
+	db_rollback(db);
+	return -1;
+}
+
+long
+mailing_drop_orphan_notices(struct db *db)
+{
+	sqlite3_stmt *st = db_stmt(db, "DELETE FROM mailings WHERE kind IN"
+	    " ('confirm','welcome','unsubscribed') AND NOT EXISTS (SELECT 1"
+	    " FROM outbox o WHERE o.mailing_id = mailings.id)");
+
+	if (db_exec_stmt(db, st, NULL) < 0)
+		return -1;
+	return sqlite3_changes(db_handle(db));
 }
 
 /* ---- loading ---- */
@@ -440,6 +573,14 @@ frozen_loader(void *arg, const char *rel, char **src, size_t *len,
 			return 0;
 		}
 	return 1;
+}
+
+/* Event mails; newsletters and notices have no event of their own. */
+static int
+needs_event(const char *kind)
+{
+	return strcmp(kind, "invitation") == 0 || strcmp(kind, "update") == 0 ||
+	    strcmp(kind, "cancellation") == 0 || strcmp(kind, "reminder") == 0;
 }
 
 int
@@ -481,6 +622,8 @@ mailing_load(const struct config *cfg, struct db *db, int64_t id,
 	m->lead = (long)sqlite3_column_int64(st, 8);
 	if (sqlite3_column_type(st, 10) != SQLITE_NULL)
 		m->note = xstrdup(db_col_text(st, 10));
+	if (strcmp(m->kind, "notice") == 0)
+		m->subject = xstrdup(db_col_text(st, 6));
 	langs = db_col_text(st, 9);
 	copy = xstrdup(langs);
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",",
@@ -543,7 +686,7 @@ mailing_load(const struct config *cfg, struct db *db, int64_t id,
 		m->ntpl++;
 	}
 	sqlite3_reset(st);
-	if (strcmp(m->kind, "newsletter") != 0 && m->event == NULL) {
+	if (needs_event(m->kind) && m->event == NULL) {
 		*errstr = xasprintf("mailing %lld has no event", (long long)id);
 		mailing_free(m);
 		return -1;
@@ -582,6 +725,7 @@ mailing_free(struct mailing *m)
 		free(m->langs[i]);
 	free(m->langs);
 	free(m->note);
+	free(m->subject);
 	free(m->kind);
 	free(m);
 }
@@ -676,7 +820,15 @@ mailing_render(struct mailing *m, const struct subscriber *s,
 			add_note(m->note, &out->r);
 		return rc;
 	}
-	if (m->event == NULL)
+	if (strcmp(m->kind, "notice") == 0) {
+		/* the coordinator's notice: its own words, no template */
+		rendered_init(&out->r);
+		out->r.subject = xstrdup(m->subject ? m->subject : "rundbrief");
+		buf_puts(&out->r.text, m->note ? m->note : "");
+		out->r.lang = xstrdup(cfg->language);
+		return 0;
+	}
+	if (!needs_event(m->kind))
 		return render_notice(m->r, m->kind, s, &out->r, errstr);
 	rc = render_event_mail(m->r, m->kind, m->event, m->old, m->lead, now, s,
 	    &out->r, errstr);

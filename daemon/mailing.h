@@ -58,13 +58,42 @@ int mailing_copy(const struct config *cfg, struct db *db,
  * organizer's own address and only for active subscribers: an invitation
  * for the subscribers of the event's district (everyone for county-wide
  * events); an update, cancellation or reminder for those who were
- * invited. A reminder's ev is the occurrence it is for. key, if not NULL, makes it unique (e.g. one reminder per event
- * and offset). Returns 0 with *id and *queued, 1 when a mailing with that
+ * invited (a reminder not to those who declined that occurrence or the
+ * series). A reminder's ev is the occurrence it is for. key, if not NULL,
+ * makes it unique (e.g. one reminder per event and offset). Returns 0 with *id and *queued, 1 when a mailing with that
  * key exists already, -1 on error.
  */
 int mailing_event(const struct config *cfg, struct db *db, const char *kind,
     const struct event *ev, const struct event *old, long lead,
     const char *key, time_t now, int64_t *id, long *queued, char **errstr);
+
+/*
+ * A notice to one subscriber — "confirm" (the confirmation request of a
+ * pending subscription, with their token), "welcome" (after confirming)
+ * or "unsubscribed" (the confirmation of an unsubscribe) — made from the
+ * shipped templates of that name, frozen like any mailing, with one outbox
+ * row. Delivery sends it only while the subscriber's status is still the
+ * one it was made for (pending, active, unsubscribed). Returns 0 with *id,
+ * or -1 with *errstr. Nests in the caller's transaction.
+ */
+int mailing_notice(const struct config *cfg, struct db *db, const char *kind,
+    int64_t subscriber_id, time_t now, int64_t *id, char **errstr);
+
+/*
+ * A short mail to the coordinator ([newsletter] review_to, else
+ * organizer_email): a mailing of kind "notice" whose subject and plain
+ * text are given (no template; the coordinator reads it in the default
+ * language), about event_id (0: none), with one outbox row to that
+ * address. key (may be NULL) makes it unique. Returns 0 with *id, 1 when
+ * key exists, -1 with *errstr. Nests in the caller's transaction.
+ */
+int mailing_coordinator(const struct config *cfg, struct db *db,
+    const char *key, int64_t event_id, const char *subject,
+    const char *text, time_t now, int64_t *id, char **errstr);
+
+/* Deletes notices (confirm, welcome, unsubscribed) left without an outbox
+ * row (their subscriber was deleted). Returns how many, or -1. */
+long mailing_drop_orphan_notices(struct db *db);
 
 struct mailing;
 

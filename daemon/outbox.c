@@ -72,7 +72,11 @@ outbox_enqueue(struct db *db, int64_t mailing_id, const char *district,
  * Who hears of an event after its invitation (updates, cancellations,
  * reminders): the active subscribers an invitation or update of event ?3
  * was sent to or is on its way to, never the address ?4. The one place
- * that says so. (When replies are read, those who declined go here.)
+ * that says so. A reminder (?5: the occurrence it is for, as
+ * schedule_occurrence_id() writes it) leaves out whoever declined: their
+ * answer for that occurrence if they gave one, else their answer for the
+ * whole series. Updates and cancellations (?5 NULL) still go to them: a
+ * new date may suit them, and a cancelled event must leave their calendar.
  */
 #define INVITED_SQL \
 	" FROM outbox o" \
@@ -81,11 +85,18 @@ outbox_enqueue(struct db *db, int64_t mailing_id, const char *district,
 	" WHERE m.event_id = ?3 AND m.id <> ?1" \
 	" AND m.kind IN ('invitation','update')" \
 	" AND o.state IN ('queued','sending','sent','deferred')" \
-	" AND s.status = 'active' AND (?4 IS NULL OR s.email <> ?4)"
+	" AND s.status = 'active' AND (?4 IS NULL OR s.email <> ?4)" \
+	" AND (?5 IS NULL OR coalesce(" \
+	"  (SELECT r.partstat FROM rsvps r WHERE r.event_id = ?3" \
+	"   AND r.occurrence = ?5 AND r.subscriber_id = s.id" \
+	"   ORDER BY r.dtstamp DESC LIMIT 1)," \
+	"  (SELECT r.partstat FROM rsvps r WHERE r.event_id = ?3" \
+	"   AND r.occurrence = '' AND r.subscriber_id = s.id" \
+	"   ORDER BY r.dtstamp DESC LIMIT 1), '') <> 'declined')"
 
 long
 outbox_enqueue_invited(struct db *db, int64_t mailing_id, int64_t event_id,
-    const char *skip, time_t now)
+    const char *skip, const char *occurrence, time_t now)
 {
 	sqlite3_stmt *st = db_stmt(db, "INSERT OR IGNORE INTO outbox"
 	    " (mailing_id, subscriber_id, next_attempt, created_at, updated_at)"
@@ -96,13 +107,15 @@ outbox_enqueue_invited(struct db *db, int64_t mailing_id, int64_t event_id,
 	sqlite3_bind_int64(st, 2, (int64_t)now);
 	sqlite3_bind_int64(st, 3, event_id);
 	db_bind_text(st, 4, skip);
+	db_bind_text(st, 5, occurrence);
 	if (run(db, st) < 0)
 		return -1;
 	return sqlite3_changes(db_handle(db));
 }
 
 long
-outbox_count_invited(struct db *db, int64_t event_id, const char *skip)
+outbox_count_invited(struct db *db, int64_t event_id, const char *skip,
+    const char *occurrence)
 {
 	sqlite3_stmt *st = db_stmt(db, "SELECT count(DISTINCT s.id)"
 	    INVITED_SQL);
@@ -111,6 +124,7 @@ outbox_count_invited(struct db *db, int64_t event_id, const char *skip)
 	sqlite3_bind_int64(st, 1, 0);
 	sqlite3_bind_int64(st, 3, event_id);
 	db_bind_text(st, 4, skip);
+	db_bind_text(st, 5, occurrence);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = (long)sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
@@ -250,7 +264,7 @@ outbox_tempfail(struct db *db, const struct outbox_item *it,
 
 int
 outbox_permfail(struct db *db, const struct outbox_item *it,
-    const char *reply, int bounce, time_t now)
+    const char *reply, int bounce, int bounce_limit, time_t now)
 {
 	sqlite3_stmt *st;
 	char *err = NULL;
@@ -265,7 +279,8 @@ outbox_permfail(struct db *db, const struct outbox_item *it,
 	sqlite3_bind_int64(st, 3, (int64_t)now);
 	sqlite3_bind_int(st, 4, bounce != 0);
 	if (run(db, st) < 0 ||
-	    (bounce && subscriber_bounce(db, it->sub->id, &err) < 0)) {
+	    (bounce && it->sub->id != 0 && subscriber_bounce(db, it->sub->id,
+	    subscriber_user_unknown(reply), bounce_limit, now, &err) < 0)) {
 		free(err);
 		db_rollback(db);
 		return -1;
@@ -659,4 +674,20 @@ outbox_each_for_subscriber(struct db *db, int64_t subscriber_id,
 		    db_col_text(st, 5));
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+time_t
+outbox_last_notice(struct db *db, int64_t subscriber_id, const char *kind)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT max(o.created_at) FROM outbox o"
+	    " JOIN mailings m ON m.id = o.mailing_id"
+	    " WHERE o.subscriber_id = ? AND m.kind = ?");
+	time_t t = 0;
+
+	sqlite3_bind_int64(st, 1, subscriber_id);
+	db_bind_text(st, 2, kind);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		t = (time_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return t;
 }

@@ -11,7 +11,8 @@
  *
  * Temporary failures are retried with backoff (1 min, 5 min, 30 min, 2 h,
  * 6 h, then every 6 h) until the row is older than [smtp] max_age, then
- * they fail. Permanent failures fail at once and count as a hard bounce.
+ * they fail. Permanent failures fail at once and count as a hard bounce
+ * (see subscriber_bounce() for when the subscriber becomes "bounced").
  */
 #ifndef RUNDBRIEF_OUTBOX_H
 #define RUNDBRIEF_OUTBOX_H
@@ -54,15 +55,23 @@ long outbox_enqueue(struct db *db, int64_t mailing_id, const char *district,
 /*
  * Queues the subscribers who were invited to event_id (an invitation or
  * update of it was sent or is on its way) and are still active, never the
- * address `skip`. Returns the number queued, or -1. In the caller's
- * transaction.
+ * address `skip`. occurrence is NULL for an update or cancellation; for a
+ * reminder it is the occurrence's id as schedule_occurrence_id() writes
+ * it ("single" for a one-off event), and those who declined it (or the
+ * whole series, without an answer for the occurrence) are left out.
+ * Returns the number queued, or -1. In the caller's transaction.
  */
 long outbox_enqueue_invited(struct db *db, int64_t mailing_id,
-    int64_t event_id, const char *skip, time_t now);
+    int64_t event_id, const char *skip, const char *occurrence, time_t now);
 
 /* How many outbox_enqueue_invited() would queue now; -1 on error. */
 long outbox_count_invited(struct db *db, int64_t event_id,
-    const char *skip);
+    const char *skip, const char *occurrence);
+
+/* When the last mail of this kind ("confirm" …) was queued for the
+ * subscriber, 0 if never. */
+time_t outbox_last_notice(struct db *db, int64_t subscriber_id,
+    const char *kind);
 
 /* Queues one row for one subscriber (notices such as confirm). */
 int outbox_enqueue_one(struct db *db, int64_t mailing_id,
@@ -88,9 +97,11 @@ int outbox_sent(struct db *db, int64_t id, const char *message_id,
 int outbox_tempfail(struct db *db, const struct outbox_item *it,
     const char *reply, long max_age, time_t now);
 
-/* A permanent failure; bounce != 0 counts a hard bounce. */
+/* A permanent failure; bounce != 0 counts a hard bounce by the rule of
+ * subscriber_bounce() (bounced at once when reply says 5.1.1, else after
+ * bounce_limit of them). */
 int outbox_permfail(struct db *db, const struct outbox_item *it,
-    const char *reply, int bounce, time_t now);
+    const char *reply, int bounce, int bounce_limit, time_t now);
 
 /* Not sent on purpose (the subscriber is no longer active …). */
 int outbox_skip(struct db *db, int64_t id, const char *why, time_t now);

@@ -610,17 +610,20 @@ fire_reminder(struct pass *p, const struct event *ev, time_t occ,
 /* The reminders of one occurrence. */
 static void
 occurrence_jobs(struct pass *p, const struct event *ev, time_t occ,
-    time_t published, long invited)
+    time_t published)
 {
 	const struct config *cfg = p->cfg;
 	struct schedule_job j;
 	char occid[48], name[16], key[512], last_key[512] = "";
 	time_t due, last_due = 0, base;
-	long last_off = 0;
+	long last_off = 0, invited;
 	size_t i;
 
 	if (schedule_occurrence_id(ev, occ, occid, sizeof(occid)) < 0)
 		return;
+	/* who it would go to now: those invited who did not decline it */
+	invited = outbox_count_invited(p->db, ev->id, cfg->organizer_email,
+	    occid);
 	/* an all-day event's reminders count from 09:00 on its day (a
 	 * deadline's "1d before" is the morning before, not midnight) */
 	base = occ;
@@ -689,16 +692,14 @@ event_jobs(void *arg, const struct event *ev)
 	struct pass *p = c->p;
 	time_t occ[OCC_BATCH], after = p->now, published;
 	size_t n, i;
-	long invited;
 
 	published = published_at(p->db, ev->id);
-	invited = outbox_count_invited(p->db, ev->id, p->cfg->organizer_email);
 	for (;;) {
 		if (ical_next_occurrences(ev->tzid, ev->start_local, ev->rrule,
 		    after, OCC_BATCH, occ, &n) < 0)
 			return 0;
 		for (i = 0; i < n && occ[i] <= c->to; i++)
-			occurrence_jobs(p, ev, occ[i], published, invited);
+			occurrence_jobs(p, ev, occ[i], published);
 		if (n < OCC_BATCH || i < n)
 			return 0;
 		after = occ[n - 1];

@@ -1,5 +1,6 @@
 /* subscriber: subscribers, their districts and topics, tombstones. */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -597,15 +598,183 @@ subscriber_set_status(struct db *db, const char *email, const char *status,
 }
 
 int
-subscriber_bounce(struct db *db, int64_t id, char **errstr)
+subscriber_user_unknown(const char *s)
 {
-	sqlite3_stmt *st = db_stmt(db, "UPDATE subscribers SET"
-	    " bounces = bounces + 1, status = CASE status WHEN 'unsubscribed'"
-	    " THEN status ELSE 'bounced' END, updated_at = ? WHERE id = ?");
+	if (s == NULL)
+		return 0;
+	/* an SMTP reply: "550 5.1.1 …" or "550-5.1.1 …" */
+	if (strlen(s) > 4 && s[0] == '5' && isdigit((unsigned char)s[1]) &&
+	    isdigit((unsigned char)s[2]) && (s[3] == ' ' || s[3] == '-'))
+		s += 4;
+	return strncmp(s, "5.1.1", 5) == 0 && !isdigit((unsigned char)s[5]);
+}
 
-	sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
-	sqlite3_bind_int64(st, 2, id);
+int
+subscriber_bounce(struct db *db, int64_t id, int at_once, int limit,
+    time_t now, char **errstr)
+{
+	sqlite3_stmt *st;
+	int was = 0, is = 0;
+
+	st = db_stmt(db, "SELECT status = 'bounced' FROM subscribers"
+	    " WHERE id = ?");
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		was = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	st = db_stmt(db, "UPDATE subscribers SET bounces = bounces + 1,"
+	    " status = CASE WHEN status IN ('active','pending')"
+	    "  AND (?1 OR bounces + 1 >= ?2) THEN 'bounced' ELSE status END,"
+	    " updated_at = ?3 WHERE id = ?4");
+	sqlite3_bind_int(st, 1, at_once != 0);
+	sqlite3_bind_int(st, 2, limit < 1 ? 1 : limit);
+	sqlite3_bind_int64(st, 3, (int64_t)now);
+	sqlite3_bind_int64(st, 4, id);
+	if (db_exec_stmt(db, st, errstr) < 0)
+		return SUB_ERR_DB;
+	st = db_stmt(db, "SELECT status = 'bounced' FROM subscribers"
+	    " WHERE id = ?");
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		is = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return !was && is;
+}
+
+int
+subscriber_bounce_record(struct db *db, int64_t id, const char *status,
+    int permanent, const char *diagnostic, const char *message_id,
+    time_t now, char **errstr)
+{
+	sqlite3_stmt *st = db_stmt(db, "INSERT INTO bounces(subscriber_id,"
+	    " status, permanent, diagnostic, message_id, received_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?)");
+
+	sqlite3_bind_int64(st, 1, id);
+	db_bind_text(st, 2, status ? status : "");
+	sqlite3_bind_int(st, 3, permanent != 0);
+	db_bind_text(st, 4, diagnostic);
+	db_bind_text(st, 5, message_id);
+	sqlite3_bind_int64(st, 6, (int64_t)now);
 	return db_exec_stmt(db, st, errstr) < 0 ? SUB_ERR_DB : 0;
+}
+
+/* The enhanced status code of an SMTP reply ("550 5.1.1 …" -> "5.1.1"),
+ * else its reply code ("554"). */
+static void
+reply_status(const char *reply, char out[16])
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (reply == NULL || strlen(reply) < 3)
+		return;
+	if (reply[3] == ' ' || reply[3] == '-')
+		n = strspn(reply + 4, "0123456789.");
+	if (n >= 5 && n < 16 && reply[4] >= '2' && reply[4] <= '5' &&
+	    reply[5] == '.')
+		snprintf(out, 16, "%.*s", (int)n, reply + 4);
+	else
+		snprintf(out, 16, "%.3s", reply);
+}
+
+int
+subscriber_bounces_each(struct db *db, int64_t id,
+    void (*fn)(void *arg, const struct subscriber_bounce_info *b), void *arg)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT received_at, 'dsn', status,"
+	    " permanent, diagnostic, message_id FROM bounces"
+	    " WHERE subscriber_id = ?1"
+	    " UNION ALL SELECT o.updated_at, 'smtp', NULL, 1, o.last_reply,"
+	    " NULL FROM outbox o WHERE o.subscriber_id = ?1 AND o.bounced = 1"
+	    " AND o.state = 'failed' ORDER BY 1, 2");
+	struct subscriber_bounce_info b;
+	char code[16];
+	int rc;
+
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&b, 0, sizeof(b));
+		b.when = (time_t)sqlite3_column_int64(st, 0);
+		b.source = db_col_text(st, 1);
+		if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
+			reply_status(db_col_text(st, 4), code);
+			b.status = code;
+		} else
+			b.status = db_col_text(st, 2);
+		b.permanent = sqlite3_column_int(st, 3);
+		b.diagnostic = sqlite3_column_type(st, 4) == SQLITE_NULL ?
+		    NULL : db_col_text(st, 4);
+		b.message_id = sqlite3_column_type(st, 5) == SQLITE_NULL ?
+		    NULL : db_col_text(st, 5);
+		fn(arg, &b);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+subscriber_get_token(struct db *db, const char *token, struct subscriber **out)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT email FROM subscribers"
+	    " WHERE token = ?");
+	char *email = NULL;
+	int rc;
+
+	db_bind_text(st, 1, token);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		email = xstrdup(db_col_text(st, 0));
+	sqlite3_reset(st);
+	if (email == NULL)
+		return rc == SQLITE_DONE ? SUB_ERR_NOTFOUND : SUB_ERR_DB;
+	rc = subscriber_get(db, email, out);
+	free(email);
+	return rc;
+}
+
+int
+subscriber_set_status_at(struct db *db, int64_t id, const char *status,
+    const char *consent_source, time_t now, char **errstr)
+{
+	sqlite3_stmt *st;
+
+	if (strcmp(status, "active") == 0) {
+		st = db_stmt(db, "UPDATE subscribers SET status = 'active',"
+		    " consent_source = ?1, consent_at = ?2, updated_at = ?2,"
+		    " bounces = 0 WHERE id = ?3");
+		db_bind_text(st, 1, consent_source);
+	} else if (strcmp(status, "pending") == 0) {
+		/* a new request: whatever consent there was is not this one */
+		st = db_stmt(db, "UPDATE subscribers SET status = 'pending',"
+		    " consent_source = ?1, consent_at = NULL, updated_at = ?2,"
+		    " bounces = 0 WHERE id = ?3");
+		db_bind_text(st, 1, consent_source);
+	} else {
+		st = db_stmt(db, "UPDATE subscribers SET status = ?1,"
+		    " updated_at = ?2 WHERE id = ?3");
+		db_bind_text(st, 1, status);
+	}
+	sqlite3_bind_int64(st, 2, (int64_t)now);
+	sqlite3_bind_int64(st, 3, id);
+	return db_exec_stmt(db, st, errstr) < 0 ? SUB_ERR_DB : SUB_UPDATED;
+}
+
+long
+subscriber_expire_pending(struct db *db, time_t before)
+{
+	/* pending since: its creation, or the last confirmation mail sent
+	 * to it (a request made again) */
+	sqlite3_stmt *st = db_stmt(db, "DELETE FROM subscribers"
+	    " WHERE status = 'pending' AND consent_at IS NULL"
+	    " AND created_at < ?1 AND NOT EXISTS (SELECT 1 FROM outbox o"
+	    "  JOIN mailings m ON m.id = o.mailing_id"
+	    "  WHERE o.subscriber_id = subscribers.id AND m.kind = 'confirm'"
+	    "  AND o.created_at >= ?1)");
+
+	sqlite3_bind_int64(st, 1, (int64_t)before);
+	if (db_exec_stmt(db, st, NULL) < 0)
+		return -1;
+	return sqlite3_changes(db_handle(db));
 }
 
 int

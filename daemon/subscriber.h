@@ -99,8 +99,67 @@ int subscriber_update(struct db *db, const char *email,
 int subscriber_set_status(struct db *db, const char *email, const char *status,
     const char *consent_source, char **errstr);
 
-/* Records a hard bounce; status becomes "bounced". */
-int subscriber_bounce(struct db *db, int64_t id, char **errstr);
+/*
+ * THE BOUNCE RULE. Records a hard bounce (a permanent failure: a 5.x.x
+ * delivery status notification read from the mailbox, or a 5xx refusal
+ * while sending): bounces + 1, and an active or pending subscriber becomes
+ * "bounced" when this is their `limit`th hard bounce ([imap] bounce_limit)
+ * or when at_once (user unknown, 5.1.1: the address does not exist). An
+ * unsubscribed person stays unsubscribed. Temporary failures are not
+ * counted here (only recorded with subscriber_bounce_record()).
+ * `rundbrief subscriber set --status active --confirmed` starts the count
+ * again. Returns 1 when the subscriber became bounced now, 0 when only
+ * counted, SUB_ERR_DB.
+ */
+int subscriber_bounce(struct db *db, int64_t id, int at_once, int limit,
+    time_t now, char **errstr);
+
+/* 1 when s is the user-unknown status "5.1.1", or an SMTP reply carrying
+ * it ("550 5.1.1 …"). */
+int subscriber_user_unknown(const char *s);
+
+/* Records a delivery status notification in the bounce history (status
+ * "5.1.1" or "" when unknown; the rest may be NULL). 0 or SUB_ERR_DB. */
+int subscriber_bounce_record(struct db *db, int64_t id, const char *status,
+    int permanent, const char *diagnostic, const char *message_id,
+    time_t now, char **errstr);
+
+/* One entry of the bounce history: a DSN read from the mailbox ("dsn"),
+ * or a refusal while sending that counted as a hard bounce ("smtp"). */
+struct subscriber_bounce_info {
+	time_t when;
+	const char *source;      /* "dsn" or "smtp" */
+	const char *status;      /* "5.1.1", "550" or "" */
+	int permanent;
+	const char *diagnostic;  /* or NULL */
+	const char *message_id;  /* the DSN's, or NULL */
+};
+
+/* Calls fn for every entry of id's bounce history, oldest first. */
+int subscriber_bounces_each(struct db *db, int64_t id,
+    void (*fn)(void *arg, const struct subscriber_bounce_info *b), void *arg);
+
+/* Loads the subscriber with this token: 0 and *out, SUB_ERR_NOTFOUND or
+ * SUB_ERR_DB. */
+int subscriber_get_token(struct db *db, const char *token,
+    struct subscriber **out);
+
+/*
+ * Sets the status of subscriber id at `now` for what the person asked by
+ * mail: "active" records consent (consent_source, now) and clears the
+ * bounce count; "pending" is a new request (consent_source says how it
+ * came, consent_at is cleared: an earlier consent was withdrawn); other
+ * statuses are set as they are. Returns SUB_UPDATED or SUB_ERR_DB.
+ */
+int subscriber_set_status_at(struct db *db, int64_t id, const char *status,
+    const char *consent_source, time_t now, char **errstr);
+
+/*
+ * Deletes the pending subscribers without consent whose request is older
+ * than `before` (created before it, and no confirmation mail queued since):
+ * they never confirmed, nothing of them is kept. Returns how many, or -1.
+ */
+long subscriber_expire_pending(struct db *db, time_t before);
 
 /*
  * Erasure: deletes the person and everything linked to them, keeping only a

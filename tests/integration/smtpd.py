@@ -21,6 +21,7 @@ sent (a duplicate count survives the server's own crash).
 
 Behaviour scripted by the recipient's local part (before the @):
   rcpt-NNN      answers NNN to RCPT TO           (e.g. rcpt-452, rcpt-550)
+  unknown       answers "550 5.1.1 User unknown" to RCPT TO (no such user)
   rcptonce-NNN  answers NNN to RCPT TO the first time it sees this
                 address, accepts it afterwards
   data-NNN      answers NNN after the message    (e.g. data-451, data-554)
@@ -160,6 +161,8 @@ class Handler:
         lp = local_part(address)
         if lp == 'hang':
             await asyncio.sleep(3600)
+        if lp == 'unknown':
+            return '550 5.1.1 User unknown (scripted)'
         reply = sticky_reply(self.state.store, 'rcpt-reply') or \
             scripted(address, 'rcpt')
         if reply is None and scripted(address, 'rcptonce') and \

@@ -176,7 +176,7 @@ class Delivery(unittest.TestCase):
         self.addCleanup(srv.stop)
         return srv
 
-    def configure(self, port, connections=4, timeout="3s"):
+    def configure(self, port, connections=4, timeout="3s", extra=""):
         with open(self.conf, "w") as f:
             f.write("[general]\n"
                     "database = %s\n"
@@ -194,7 +194,8 @@ class Delivery(unittest.TestCase):
                     "timeout = %s\n"
                     "connect_timeout = %s\n"
                     % (self.db, self.dir, FROM_ADDR, BASE_URL, port,
-                       FROM_NAME, FROM_ADDR, connections, timeout, timeout))
+                       FROM_NAME, FROM_ADDR, connections, timeout, timeout)
+                    + extra)
         os.chmod(self.conf, 0o600)
         if not os.path.exists(self.db):
             self.ok("init")
@@ -530,23 +531,35 @@ class TestServerReplies(Delivery):
         self.deferred_then_delivered(["drop@example.org"], r".")
 
     def test_550_bounces_554_after_data_does_not(self):
-        bad = ["rcpt-550@example.org", "data-554@example.org"]
+        bad = ["rcpt-550@example.org", "data-554@example.org",
+               "unknown@example.org"]
         srv, mailing = self.setup_mailing(bad)
         out, _, _ = self.queue_run()
-        self.assertIn("sent 3, deferred 0, failed 2", out)
+        self.assertIn("sent 3, deferred 0, failed 3", out)
         c = self.queue_counts(mailing)
-        self.assertEqual((c["sent"], c["deferred"], c["failed"]), (3, 0, 2))
+        self.assertEqual((c["sent"], c["deferred"], c["failed"]), (3, 0, 3))
         table = self.ok("queue")
-        # 550 to RCPT: the mailbox is refused, a hard bounce; 554 after
-        # the message: the content was refused, not the person
-        for a, code, want in zip(bad, ("550", "554"),
-                                 ((1, "bounced"), (0, "active"))):
+        # 550 to RCPT: the mailbox is refused, a hard bounce (bounced at
+        # the third, [imap] bounce_limit, or at once for 5.1.1 user
+        # unknown); 554 after the message: the content was refused, not
+        # the person
+        for a, reply, want in zip(bad, ("550 Permanent failure (scripted)",
+                                        "554 Permanent failure (scripted)",
+                                        "550 5.1.1 User unknown"),
+                                  ((1, "active"), (0, "active"),
+                                   (1, "bounced"))):
             s = self.subscriber(a)
             self.assertEqual((s["hard_bounces"], s["status"]), want)
             line = [ln for ln in table.splitlines() if a in ln]
             self.assertEqual(len(line), 1, table)
             self.assertIn("failed", line[0])
-            self.assertIn(code + " Permanent failure (scripted)", line[0])
+            self.assertIn(reply, line[0])
+        # the bounce history names the refusals that counted
+        hist = self.subscriber("unknown@example.org")["bounce_history"]
+        self.assertEqual([(h["source"], h["status"], h["permanent"])
+                          for h in hist], [("smtp", "5.1.1", True)])
+        self.assertEqual(self.subscriber("data-554@example.org")
+                         ["bounce_history"], [])
         for a in self.OK:
             self.assertEqual(self.subscriber(a)["status"], "active")
         self.make_due()
@@ -646,7 +659,8 @@ class TestThroughput(Delivery):
 class TestQueueCommands(Delivery):
     def test_retry_requeues_failed(self):
         srv = self.start_server()
-        self.configure(srv.port)
+        # one hard bounce is enough to be "bounced" here
+        self.configure(srv.port, extra="[imap]\nbounce_limit = 1\n")
         self.add_subscribers([("once-451@example.org", ""),
                               ("rcpt-550@example.org", ""),
                               ("ok@example.org", "")])

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import unittest
@@ -27,6 +28,16 @@ SUBSCRIBER = {
     "districts": STRS, "topics": STRS, "consent_source": (str, None),
     "consent_at": (TIME, None), "hard_bounces": int, "created_at": TIME,
     "updated_at": TIME, "unsubscribe_token": str, "mail": OBJS,
+    "bounce_history": OBJS,
+}
+BOUNCE = {
+    "received_at": TIME, "source": str, "status": (str, None),
+    "permanent": bool, "diagnostic": (str, None), "message_id": (str, None),
+}
+ATTENDEE = {
+    "name": (str, None), "email": str, "status": str,
+    "occurrence": (str, None), "guest": bool, "received_at": TIME,
+    "comment": (str, None),
 }
 MAIL = {
     "mailing": int, "kind": str, "title": str, "state": str,
@@ -39,6 +50,8 @@ EVENT = {
     "online_url": (str, None), "district": (str, None),
     "capacity": (int, None), "sequence": int, "created_at": TIME,
     "updated_at": TIME, "description": str,
+    "accepted": int, "tentative": int, "declined": int,
+    "guests_accepted": int, "guests_tentative": int, "guests_declined": int,
 }
 DISTRICT = {
     "id": int, "name": str, "active_subscribers": int, "published_events": int,
@@ -103,6 +116,25 @@ class JsonOutput(unittest.TestCase):
                 r = cls.run_tool(*args)
                 if r.returncode != 0:
                     raise AssertionError("%s: %s" % (args, r.stderr))
+            # answers and a bounce, as the reply reader stores them
+            db = sqlite3.connect(os.path.join(cls.dir, "db", "rundbrief.db"))
+            with db:
+                db.execute("INSERT INTO rsvps(event_id, occurrence, email,"
+                           " subscriber_id, name, partstat, sequence,"
+                           " dtstamp, comment, received_at) SELECT 1, '',"
+                           " email, id, name, 'accepted', 0, 1700000000,"
+                           " NULL, 1700000100 FROM subscribers WHERE email"
+                           " = 'anna.schneider@example.org'")
+                db.execute("INSERT INTO rsvps VALUES (7, '20270302T170000',"
+                           " 'gast@example.net', NULL, NULL, 'declined', 0,"
+                           " 1700000000, 'Leider krank', 1700000200)")
+                db.execute("INSERT INTO bounces(subscriber_id, status,"
+                           " permanent, diagnostic, message_id, received_at)"
+                           " SELECT id, '5.2.2', 1, 'smtp; 552 full',"
+                           " 'dsn@mx.example.org', 1700000300 FROM"
+                           " subscribers WHERE email ="
+                           " 'anna.schneider@example.org'")
+            db.close()
         except BaseException:
             shutil.rmtree(cls.dir)
             raise
@@ -183,6 +215,7 @@ class JsonOutput(unittest.TestCase):
         those checked here, so a new one cannot slip past."""
         covered = {("subscriber", "list"), ("subscriber", "show"),
                    ("event", "list"), ("event", "show"),
+                   ("event", "attendees"),
                    ("district", "list"), ("queue", ""), ("status", "")}
         usage = self.ok("--help")
         commands = re.findall(r"^  ([a-z]+) ", usage, re.M)
@@ -223,8 +256,15 @@ class JsonOutput(unittest.TestCase):
                                  "and show" % (email, k))
             for m in show["mail"]:
                 self.check_record("mail of " + email, MAIL, m, MAIL)
+            for b in show["bounce_history"]:
+                self.check_record("bounce of " + email, BOUNCE, b, BOUNCE)
         by = {p["email"]: p for p in everyone}
         anna = by["anna.schneider@example.org"]
+        self.assertEqual(anna["bounce_history"], [{
+            "received_at": "2023-11-14T22:18:20Z", "source": "dsn",
+            "status": "5.2.2", "permanent": True,
+            "diagnostic": "smtp; 552 full",
+            "message_id": "dsn@mx.example.org"}])
         self.assertEqual(anna["districts"], ["Nord"])
         self.assertIs(type(anna["hard_bounces"]), int)
         self.assertEqual([(m["kind"], m["state"]) for m in anna["mail"]],
@@ -270,6 +310,26 @@ class JsonOutput(unittest.TestCase):
         self.assertEqual(self.json("event", "list", "--from", "2000-01-01",
                                    "--to", "2000-01-31", "--format", "json"),
                          [])
+
+    def test_attendees(self):
+        one = self.check_list("event attendees",  ATTENDEE,
+                              self.json("event", "attendees", "1",
+                                        "--format", "json"), ATTENDEE)
+        self.assertEqual([(a["email"], a["status"], a["guest"],
+                           a["occurrence"]) for a in one],
+                         [("anna.schneider@example.org", "accepted", False,
+                           None)])
+        cafe = self.check_list("event attendees", ATTENDEE,
+                               self.json("event", "attendees", "7",
+                                         "--format", "json"), ATTENDEE)
+        self.assertEqual([(a["email"], a["guest"], a["occurrence"],
+                           a["comment"], a["name"]) for a in cafe],
+                         [("gast@example.net", True, "20270302T170000",
+                           "Leider krank", None)])
+        self.assertEqual(self.json("event", "attendees", "2", "--format",
+                                   "json"), [])
+        show = self.json("event", "show", "7", "--format", "json")
+        self.assertEqual((show["accepted"], show["guests_declined"]), (0, 1))
 
     def test_districts(self):
         rows = self.check_list("district list", DISTRICT,

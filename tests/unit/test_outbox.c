@@ -232,8 +232,9 @@ test_permfail_bounces_and_retry(void **state)
 	n = outbox_claim(db, 1000 + 3 * 86400, 1, &v);
 	assert_int_equal(n, 1);
 	snprintf(email, sizeof(email), "%s", v[0]->sub->email);
-	assert_int_equal(outbox_permfail(db, v[0], "550 no such user", 1,
-	    5000), 0);
+	/* user unknown: bounced at the first hard bounce */
+	assert_int_equal(outbox_permfail(db, v[0], "550 5.1.1 no such user",
+	    1, 3, 5000), 0);
 	assert_string_equal(state_of(v[0]->id), "failed");
 	assert_int_equal(subscriber_get(db, email, &s), 0);
 	assert_string_equal(s->status, "bounced");
@@ -299,8 +300,8 @@ test_block_unfail_and_done(void **state)
 	/* two "bounces" that turn out to be the server's refusal */
 	for (i = 0; i < 2; i++) {
 		ids[i] = v[i]->id;
-		assert_int_equal(outbox_permfail(db, v[i], "554 no", 1, 8001),
-		    0);
+		assert_int_equal(outbox_permfail(db, v[i], "554 no", 1, 1,
+		    8001), 0);
 	}
 	assert_int_equal(scalar("SELECT count(*) FROM subscribers WHERE"
 	    " status = 'bounced'"), 3);
