@@ -229,19 +229,30 @@ class Inbox(unittest.TestCase):
         self.assertEqual(r.returncode, EX_CONFIG, r.stderr)
         self.assertIn("[imap] url", r.stderr)
 
+    def import_people(self, addrs):
+        path = os.path.join(self.dir, "people.csv")
+        with open(path, "w") as f:
+            f.write("email,name\r\n")
+            for a in addrs:
+                f.write("%s,Person %s\r\n" % (a, a.split("@")[0]))
+        self.tool_ok("subscriber", "import", path, "--confirmed")
+
     def test_kill9_mid_batch_then_restart(self):
         """The daemon is killed (-9) in the middle of 50 messages and
         started again: each ends up handled exactly once, none is lost."""
         self.configure()
-        raws = []
+        people = ["k%02d@example.org" % i for i in range(50)]
+        self.import_people(people)
+        raws, unsub = [], set()
         for i in range(50):
             if i % 5 == 0:
-                raws.append(message("unsubscribe", "k%02d@test" % i,
-                                    sender=SUBSCRIBER, size=60000))
-            else:
                 raws.append(message("Frage %d" % i, "k%02d@test" % i,
-                                    sender="p%d@example.org" % i,
+                                    sender="fremd%d@example.net" % i,
                                     size=60000))
+            else:
+                raws.append(message("unsubscribe", "k%02d@test" % i,
+                                    sender=people[i], size=60000))
+                unsub.add(people[i])
         self.dv.append_many("INBOX", raws)
         ids = {msgid_of(r) for r in raws}
         d = self.start_daemon()
@@ -261,7 +272,19 @@ class Inbox(unittest.TestCase):
         moved = self.folder_ids(PROCESSED) + self.folder_ids(UNHANDLED)
         self.assertEqual(sorted(moved), sorted(ids),
                          "each message once in the folders")
+        self.assertEqual(sorted(self.folder_ids(UNHANDLED)),
+                         ["k%02d@test" % i for i in range(0, 50, 5)])
         self.assertEqual(set(self.seen()), ids)
+        # what was done: every unsubscribe took effect, with one
+        # confirmation each
+        self.assertEqual({r[0] for r in self.sql(
+            "SELECT email FROM subscribers WHERE status = 'unsubscribed'")},
+            unsub)
+        per_person = self.sql(
+            "SELECT s.email, count(*) FROM outbox o JOIN mailings m ON "
+            "m.id = o.mailing_id JOIN subscribers s ON s.id = "
+            "o.subscriber_id WHERE m.kind = 'unsubscribed' GROUP BY s.email")
+        self.assertEqual(dict(per_person), {a: 1 for a in unsub})
         # acted on at most once: one "UID n <id>: kind" line per message
         # over both runs (a message moved after the restart says
         # "handled before")
