@@ -841,10 +841,15 @@ read_until(struct sess *s, const char *stop)
 	if (buf == NULL)
 		fatalx("out of memory");
 	for (i = 0; i < 10000; i++) {
-		line = mailstream_read_line_remove_eol(s->imap->imap_stream,
-		    buf);
-		if (line == NULL)
+		/* not mailstream_read_line_remove_eol: it reads before the
+		 * buffer when the connection ends without a byte */
+		if (mailstream_read_line(s->imap->imap_stream, buf) == NULL ||
+		    buf->len == 0)
 			break;
+		line = buf->str;
+		while (buf->len > 0 && (line[buf->len - 1] == '\n' ||
+		    line[buf->len - 1] == '\r'))
+			line[--buf->len] = '\0';
 		if (strncmp(line, stop, strlen(stop)) == 0) {
 			out = xstrdup(line);
 			break;
