@@ -206,6 +206,34 @@ class Inbox(unittest.TestCase):
         self.assertEqual(uidvalidity, self.dv.uidvalidity("INBOX"))
         self.assertEqual(last, 4)
 
+    def test_once_reads_then_delivers(self):
+        """`rundbriefd --once` reads the mailbox first, so the
+        confirmation an unsubscribe queues goes out in the same pass."""
+        self.configure()
+        self.dv.append("INBOX", message("unsubscribe", "once@test",
+                                        sender=SUBSCRIBER))
+        r = subprocess.run([DAEMON, "-c", self.conf, "--once"],
+                           capture_output=True, text=True, env=self.env,
+                           timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("<once@test>", r.stderr)
+        self.assertEqual(self.seen()["once@test"][2], "handled")
+        self.assertEqual(self.dv.count("INBOX"), 0)
+        self.assertEqual(self.sql("SELECT status FROM subscribers WHERE "
+                                  "email = ?", SUBSCRIBER),
+                         [("unsubscribed",)])
+        new = os.path.join(self.dir, "outbox", "new")
+        sent = []
+        for f in (os.listdir(new) if os.path.isdir(new) else []):
+            with open(os.path.join(new, f), "rb") as fp:
+                sent.append(fp.read())
+        self.assertEqual(len([m for m in sent
+                              if b"To: " + SUBSCRIBER.encode() in m or
+                              SUBSCRIBER.encode() + b">" in m]), 1,
+                         r.stderr)
+        self.assertEqual(self.sql(
+            "SELECT count(*) FROM outbox WHERE state = 'queued'"), [(0,)])
+
     def test_no_message_id_and_missing_url(self):
         """A message without Message-ID is recorded under a hash of its
         bytes; without [imap] url the command says so (EX_CONFIG)."""
