@@ -85,13 +85,18 @@ struct inbox {
 static char *
 addr_of(const char *s)
 {
-	const char *lt, *gt;
+	const char *lt, *gt, *end;
 
 	if (s == NULL)
 		return NULL;
 	if ((lt = strchr(s, '<')) != NULL && (gt = strchr(lt, '>')) != NULL)
 		return xstrndup(lt + 1, (size_t)(gt - lt - 1));
-	return str_trim(xstrdup(s));
+	/* str_trim() would hand back a pointer into the copy */
+	s += strspn(s, " \t");
+	for (end = s + strlen(s); end > s && (end[-1] == ' ' ||
+	    end[-1] == '\t'); end--)
+		;
+	return xstrndup(s, (size_t)(end - s));
 }
 
 static int
