@@ -42,10 +42,12 @@ static const char *const ooo_start[] = {
 	"abwesend", "abwesenheit", "urlaub", "auto:", "vacation", NULL
 };
 
+/* Letters and digits end a word or a token; other scripts' letters do
+ * not count (a closing „quote“ is UTF-8 too). */
 static int
 is_alnum_byte(unsigned char c)
 {
-	return isalnum(c) || c >= 0x80;	/* a letter of another script too */
+	return isalnum(c);
 }
 
 /* Space, or U+00A0 (2 bytes). Returns the length, or 0. */
@@ -293,6 +295,12 @@ inbox_find_token(const char *s, size_t len, int skip_unsubscribe,
 		for (run = 0; i + run < len &&
 		    is_alnum_byte((unsigned char)s[i + run]); run++)
 			;
+		if (i > 0 && s[i - 1] == '%' && run >= 2 &&
+		    isxdigit((unsigned char)s[i]) &&
+		    isxdigit((unsigned char)s[i + 1])) {
+			i += 2;		/* "%20TOKEN": an escape, then the run */
+			run -= 2;
+		}
 		if (run == INBOX_TOKEN_LEN) {
 			size_t k;
 
