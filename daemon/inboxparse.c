@@ -223,7 +223,8 @@ plus_token(const char *addrs, char token[INBOX_TOKEN_LEN + 1])
 	const char *p;
 
 	for (p = addrs; (p = strchr(p, '+')) != NULL; p++)
-		if (p[1 + INBOX_TOKEN_LEN] == '@' &&
+		if (strspn(p + 1, "0123456789abcdefABCDEF") == INBOX_TOKEN_LEN &&
+		    p[1 + INBOX_TOKEN_LEN] == '@' &&
 		    inbox_find_token(p + 1, INBOX_TOKEN_LEN, 0, token))
 			return 1;
 	token[0] = '\0';
@@ -547,6 +548,8 @@ decide(struct inbox_msg *m, struct mailimf_fields *f, struct inbox_walk *w,
 		break;
 	}
 out:
+	if (m->kind != INBOX_RSVP)
+		ical_reply_free(&m->rsvp);	/* a loop, a report: not one */
 	free(first);
 	free(verp);
 	free(rcpts);

@@ -617,6 +617,23 @@ test_dsn_variants(void **state)
 	inbox_msg_free(&m);
 	free(msg);
 
+	/* a report with a calendar reply in it: a bounce, no RSVP kept
+	 * (found by the fuzzer) */
+	msg = mail("From: postmaster@x.example\nContent-Type: multipart/"
+	    "report; report-type=delivery-status; boundary=b\n",
+	    "--b\nContent-Type: text/calendar; method=REPLY\n\n"
+	    "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:u\nATTENDEE;PARTSTAT=ACCEPTED:"
+	    "mailto:a@b.c\nEND:VEVENT\nEND:VCALENDAR\n--b--\n");
+	parse_str(msg, &m);
+	assert_int_equal(m.kind, INBOX_BOUNCE);
+	assert_null(m.rsvp.uid);
+	inbox_msg_free(&m);
+	free(msg);
+	/* a '+' at the very end of the To field (found by the fuzzer) */
+	parse_str("From: a@b.c\r\nSubject: x\r\nTo: k+", &m);
+	assert_int_equal(m.kind, INBOX_UNKNOWN);
+	inbox_msg_free(&m);
+
 	/* a report forwarded inside a message is not ours to count */
 	msg = mail("From: anna@example.org\nTo: " OWN_REPLY "\nSubject: Fwd: "
 	    "bounce\nContent-Type: multipart/mixed; boundary=o\n",
