@@ -581,7 +581,7 @@ header_only(const char *copy, size_t len, struct inbox_msg *m)
 
 	if ((e = memmem(copy, hlen, "\n\n", 2)) != NULL ||
 	    (e = memmem(copy, hlen, "\r\n\r\n", 4)) != NULL)
-		hlen = (size_t)(e - copy) + 1;
+		hlen = (size_t)(e - copy) + (*e == '\r' ? 2 : 1);
 	if (mailimf_fields_parse(copy, hlen, &idx, &f) == MAILIMF_NO_ERROR &&
 	    f != NULL) {
 		header_basics(f, m);
