@@ -8,6 +8,10 @@
  *  - mailmime_parse() recurses once per nested message/rfc822 and runs out
  *    of stack at some ten thousand levels; a message naming "multipart" or
  *    "message/" more than NEST_MAX times is therefore not handed to it.
+ *  - It builds the whole tree at once: 1.5 million empty parts in 15 MB
+ *    took 6 s and 550 MB, 1.5 million header fields 2 s and 270 MB. So
+ *    neither a message with more than DELIM_MAX boundary lines nor one
+ *    whose header passes HEADER_MAX is parsed (their header alone is).
  *  - The tree points into the buffer it parsed; we give it a NUL-terminated
  *    copy, so nothing in libetpan can read past the end of the input.
  *  - message/delivery-status is a single part (its text is available);
@@ -29,7 +33,8 @@
 #include "util.h"
 
 #define NEST_MAX	256	/* "multipart"/"message/" mentions we parse */
-#define HEADER_MAX	(1024 * 1024)	/* header of a message too large */
+#define DELIM_MAX	4096	/* lines starting with "--" we parse */
+#define HEADER_MAX	(1024 * 1024)	/* of a header we parse */
 #define SUBJECT_MAX	1000	/* bytes kept of a decoded subject */
 #define NAME_MAX_KEPT	200	/* of a display name */
 
@@ -555,20 +560,41 @@ out:
 	free(rcpts);
 }
 
-/* Occurrences of "multipart" and "message/" (any case) in s. */
-static size_t
-nest_mentions(const char *s, size_t len)
+/*
+ * What makes libetpan's tree large or deep, counted before it is built:
+ * mentions of "multipart" and "message/" (any case; every level of
+ * nesting needs one) and lines starting with "--" (every part needs one).
+ * 1 if the message is within NEST_MAX and DELIM_MAX, else 0.
+ */
+static int
+tree_fits(const char *s, size_t len)
 {
-	size_t i, n = 0;
+	size_t i, nest = 0, delim = 0;
 
-	for (i = 0; i + 8 <= len; i++) {
-		if ((s[i] | 0x20) != 'm')
-			continue;
-		if (strncasecmp(s + i, "multipart", 9) == 0 ||
-		    strncasecmp(s + i, "message/", 8) == 0)
-			n++;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '-' && (i == 0 || s[i - 1] == '\n') &&
+		    i + 1 < len && s[i + 1] == '-')
+			delim++;
+		else if ((s[i] | 0x20) == 'm' && i + 8 <= len &&
+		    (strncasecmp(s + i, "multipart", 9) == 0 ||
+		    strncasecmp(s + i, "message/", 8) == 0))
+			nest++;
 	}
-	return n;
+	return nest <= NEST_MAX && delim <= DELIM_MAX;
+}
+
+/* The length of the top-level header block (to the empty line). */
+static size_t
+header_len(const char *s, size_t len)
+{
+	const char *e1 = memmem(s, len, "\n\n", 2),
+	    *e2 = memmem(s, len, "\n\r\n", 3);
+
+	if (e1 == NULL && e2 == NULL)
+		return len;
+	if (e1 == NULL || (e2 != NULL && e2 < e1))
+		return (size_t)(e2 - s) + 1;
+	return (size_t)(e1 - s) + 1;
 }
 
 /* The header alone (a message too large or nested too deeply). */
@@ -616,7 +642,13 @@ inbox_parse(const char *raw, size_t len, const struct inbox_addrs *a,
 		    "bytes), not parsed", len);
 		goto done;
 	}
-	if (nest_mentions(copy, len) > NEST_MAX) {
+	if (header_len(copy, len) > HEADER_MAX) {
+		header_only(copy, len, out);
+		out->why = xstrdup("not understood: header too large, not "
+		    "parsed");
+		goto done;
+	}
+	if (!tree_fits(copy, len)) {
 		header_only(copy, len, out);
 		out->why = xstrdup("not understood: too many MIME parts or "
 		    "levels, not parsed");

@@ -953,15 +953,29 @@ test_garbage(void **state)
 	inbox_msg_free(&m);
 	free(big);
 
-	/* a huge header: the subject is cut */
+	/* a huge subject is cut */
 	buf_init(&b);
 	buf_puts(&b, "From: a@example.org\r\nSubject: ");
-	for (i = 0; i < 200000; i++)
+	for (i = 0; i < 100000; i++)
 		buf_puts(&b, "abmelden ");
 	buf_puts(&b, "\r\n\r\nx\r\n");
 	assert_int_equal(inbox_parse(b.data, b.len, &addrs, &m), 0);
+	assert_non_null(m.subject);
 	assert_true(strlen(m.subject) <= 1000);
 	assert_int_equal(m.kind, INBOX_UNKNOWN);
+	inbox_msg_free(&m);
+	buf_free(&b);
+
+	/* a header over 1 MiB is read in part, the message not parsed */
+	buf_init(&b);
+	buf_puts(&b, "From: a@example.org\r\nSubject: abmelden\r\n");
+	for (i = 0; i < 200000; i++)
+		buf_puts(&b, "X-A: b\r\n");
+	buf_puts(&b, "\r\nx\r\n");
+	assert_int_equal(inbox_parse(b.data, b.len, &addrs, &m), 0);
+	assert_int_equal(m.kind, INBOX_UNKNOWN);
+	assert_string_equal(m.subject, "abmelden");
+	assert_non_null(strstr(m.why, "header too large"));
 	inbox_msg_free(&m);
 	buf_free(&b);
 
@@ -1001,6 +1015,22 @@ test_garbage(void **state)
 	buf_puts(&b, "--b--\r\n");
 	assert_int_equal(inbox_parse(b.data, b.len, &addrs, &m), 0);
 	assert_int_equal(m.kind, INBOX_UNKNOWN);
+	assert_non_null(strstr(m.why, "too many"));
+	inbox_msg_free(&m);
+	buf_free(&b);
+
+	/* 300 parts are parsed, only the first 256 looked at */
+	buf_init(&b);
+	buf_puts(&b, "From: a@example.org\r\nSubject: many\r\nContent-Type: "
+	    "multipart/mixed; boundary=b\r\n\r\n");
+	for (i = 0; i < 300; i++)
+		buf_puts(&b, "--b\r\nContent-Type: application/pdf\r\n\r\nx\r\n");
+	buf_puts(&b, "--b\r\nContent-Type: text/calendar; method=REPLY\r\n\r\n"
+	    "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:u\r\nATTENDEE;PARTSTAT="
+	    "ACCEPTED:mailto:a@b.c\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n--b--\r\n");
+	assert_int_equal(inbox_parse(b.data, b.len, &addrs, &m), 0);
+	assert_int_equal(m.kind, INBOX_UNKNOWN);
+	assert_non_null(strstr(m.why, "no calendar"));
 	inbox_msg_free(&m);
 	buf_free(&b);
 }
