@@ -54,7 +54,8 @@ def msgid_of(raw):
 
 
 class Inbox(unittest.TestCase):
-    """A Dovecot, a configuration + database, helpers for tool and daemon."""
+    """A Dovecot, a configuration + database, helpers for tool and daemon
+    (also for test_replies.py). The tests are in TestReader."""
 
     certs = None
 
@@ -168,7 +169,9 @@ class Inbox(unittest.TestCase):
     def folder_ids(self, folder):
         return [msgid_of(r) for r in self.dv.messages(folder)]
 
-    # ---- tests ----
+
+
+class TestReader(Inbox):
 
     def test_handled_once_into_the_right_folders(self):
         """`inbox check` handles each message once, one line per message;
