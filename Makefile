@@ -18,7 +18,7 @@ BUILD    ?= build
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS      = libcurl libetpan libical inih sqlite3 md4c md4c-html nettle
+PKGS      = libcurl libetpan gnutls libical inih sqlite3 md4c md4c-html nettle
 TEST_PKGS = cmocka json-c
 
 CSTD     = -std=c11 -D_GNU_SOURCE

@@ -40,5 +40,6 @@ int cli_preview(struct cli *c, int argc, char **argv);
 int cli_newsletter(struct cli *c, int argc, char **argv);
 int cli_queue(struct cli *c, int argc, char **argv);
 int cli_status(struct cli *c, int argc, char **argv);
+int cli_inbox(struct cli *c, int argc, char **argv);
 
 #endif

@@ -41,7 +41,10 @@ struct inbox_msg {
 	char *subject;      /* decoded (UTF-8, control characters removed) */
 	char *token;        /* UNSUBSCRIBE / CONFIRM: a subscriber token seen
 	                       in the To address (+TOKEN), the subject or the
-	                       text, or NULL (then: by the From address) */
+	                       text, or NULL (then: by the From address).
+	                       BOUNCE: the token of the List-Unsubscribe
+	                       header of the returned message, if the report
+	                       includes it (a bounce without VERP) */
 	struct ical_reply rsvp;  /* RSVP */
 	/* BOUNCE */
 	char *bounce_rcpt;  /* Final-Recipient (or Original-Recipient) */
@@ -54,11 +57,49 @@ struct inbox_msg {
 };
 
 /*
+ * The command words of a subject or a first line (any case, after any
+ * number of Re:/AW:/Antw:/WG:/Fwd: prefixes; a token may follow, then
+ * only punctuation). NULL-terminated. The templates' footers and the
+ * confirmation mail name words from these lists (render.c's
+ * "abmelden"/"unsubscribe" and "bestaetigen"/"confirm" + TOKEN).
+ */
+extern const char *const inbox_unsubscribe_words[];
+extern const char *const inbox_subscribe_words[];
+extern const char *const inbox_confirm_words[];
+
+/* A larger message is classified by its header alone: kind
+ * INBOX_UNKNOWN, why "message too large …" (the reader moves it to the
+ * unhandled folder; its own limit may be lower). */
+#define INBOX_PARSE_MAX	(16 * 1024 * 1024)
+
+/*
  * Classifies the raw message (RFC 5322, CRLF or LF, need not be
- * NUL-terminated). Always fills *out (kind INBOX_UNKNOWN for anything it
- * does not understand, with why saying so); free with inbox_msg_free().
- * Returns 0, or -1 only when out of memory is impossible… never: it
- * returns 0.
+ * NUL-terminated, may contain NUL; never read beyond len). Always fills
+ * *out (kind INBOX_UNKNOWN for anything it does not understand, with why
+ * saying so); free with inbox_msg_free(). a (and its members) may be
+ * NULL. Returns 0 (out of memory is fatal, as everywhere).
+ *
+ * The order of the decision:
+ *  1. a delivery status report (multipart/report;
+ *     report-type=delivery-status) is a BOUNCE, although it is
+ *     auto-submitted;
+ *  2. mail from one of our own addresses is an AUTOREPLY (a loop);
+ *  3. an iTIP REPLY anywhere in the message is an RSVP, even with
+ *     Auto-Submitted or Precedence (calendar servers and Exchange's
+ *     automatic processing set them on genuine replies);
+ *  4. mail from MAILER-DAEMON / postmaster or with an empty Return-Path
+ *     that is not a report: a BOUNCE with status unknown if a VERP
+ *     address names the token, else an AUTOREPLY;
+ *  5. Auto-Submitted other than "no", Precedence bulk/junk/list,
+ *     X-Autoreply, X-Autorespond, an out-of-office subject: AUTOREPLY --
+ *     except the List-Unsubscribe mailto request itself (subject
+ *     "unsubscribe TOKEN"), which some clients send automatically;
+ *  6. command words in the subject, then in the first non-empty line of
+ *     the text: UNSUBSCRIBE, SUBSCRIBE, CONFIRM;
+ *  7. a subscriber token in the subject, a To/Cc address (+TOKEN) or the
+ *     text (not one after an unsubscribe word: a quoted newsletter
+ *     footer): CONFIRM;
+ *  8. anything else: UNKNOWN.
  */
 int inbox_parse(const char *raw, size_t len, const struct inbox_addrs *a,
     struct inbox_msg *out);

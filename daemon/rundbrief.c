@@ -32,6 +32,7 @@ static const char usage[] =
     "                the subscribers per status\n"
     "  newsletter …  send a month's newsletter now; hold or release a month\n"
     "  queue …       show, run, retry or cancel what is queued\n"
+    "  inbox check   read the mailbox once (replies, unsubscribes, bounces)\n"
     "  sample        fill the database with a small sample\n"
     "\n"
     "  -c FILE  configuration (default: $RUNDBRIEF_CONFIG, else\n"
@@ -105,6 +106,8 @@ main(int argc, char **argv)
 		rc = cli_newsletter(&c, argc, argv);
 	else if (!strcmp(cmd, "status"))
 		rc = cli_status(&c, argc, argv);
+	else if (!strcmp(cmd, "inbox"))
+		rc = cli_inbox(&c, argc, argv);
 	else if (!strcmp(cmd, "queue"))
 		rc = cli_queue(&c, argc, argv);
 	else if (!strcmp(cmd, "subscriber"))

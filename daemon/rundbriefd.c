@@ -5,6 +5,10 @@
  * change of the database (inotify on its directory: `rundbrief newsletter
  * send` wakes it at once) or a signal. Signal handlers only set flags. An
  * idle daemon uses no CPU. With --once it makes one pass and exits.
+ *
+ * With [imap] url set, the reply reader (inbox.c) runs beside it in its
+ * own thread with its own database connection; what it queues (a
+ * confirmation mail) wakes the loop through the database's inotify watch.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,6 +28,7 @@
 #include "db.h"
 #include "deliver.h"
 #include "ical.h"
+#include "inbox.h"
 #include "log.h"
 #include "outbox.h"
 #include "render.h"
@@ -43,6 +48,7 @@
 
 static volatile sig_atomic_t got_term, got_hup;
 static struct deliver *current;
+static struct inbox *reader;
 
 /* What the tick needs while a delivery run goes on. */
 static struct {
@@ -125,8 +131,9 @@ usage(FILE *fp)
 	    "  -n       check the configuration and templates, and exit\n"
 	    "  -f       stay in the foreground (always true; for symmetry)\n"
 	    "  -v       debug logging\n"
-	    "  --once   one pass (fire the due jobs, deliver what is due), "
-	    "then exit\n"
+	    "  --once   one pass (read the mailbox if [imap] url is set, "
+	    "fire the due jobs,\n"
+	    "           deliver what is due), then exit\n"
 	    "  --now T  with --once: as if it were T, a UTC instant\n"
 	    "           (2027-03-01T08:00:00Z) or a local time in [general]\n"
 	    "           timezone (\"2027-03-01 09:00\")\n"
@@ -251,8 +258,15 @@ static int
 once(const struct config *cfg, struct db *db)
 {
 	struct deliver_stats st;
+	char *err = NULL;
 	int rc, busy = 0;
 
+	/* first the mailbox, so what it queues goes out in this pass */
+	if (cfg->imap_url != NULL && inbox_check(cfg, db, NULL, NULL,
+	    &err) < 0) {
+		log_warnx("imap: %s", err);
+		free(err);
+	}
 	if (clock_is_set())
 		outbox_fresh_due(db, clock_now());
 	run_schedule(cfg, db);
@@ -278,6 +292,20 @@ once(const struct config *cfg, struct db *db)
 	return 0;
 }
 
+/* The IMAP reader, if [imap] url is set; without it the daemon goes on
+ * with everything else. */
+static void
+start_reader(const struct config *cfg)
+{
+	char *err = NULL;
+
+	reader = inbox_start(cfg, &err);
+	if (reader == NULL && err != NULL) {
+		log_warnx("imap: %s; replies are not read", err);
+		free(err);
+	}
+}
+
 static void
 reload(struct config **cfg, struct db *db)
 {
@@ -301,8 +329,11 @@ reload(struct config **cfg, struct db *db)
 		current = d;
 		deliver_set_tick(current, tick, NULL);
 		loop.grace = fresh->stop_grace;
+		/* the reader uses the old configuration until it stops */
+		inbox_stop(reader);
 		config_free(*cfg);
 		*cfg = fresh;
+		start_reader(fresh);
 		log_info("reloaded configuration");
 	}
 	sdnotify("READY=1");
@@ -436,6 +467,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	wfd = watch_db(cfg->database, cfg->content);
+	start_reader(cfg);
 	sdnotify("READY=1");
 	wd = loop.wd_usec = sdnotify_watchdog_usec();
 	clock_gettime(CLOCK_MONOTONIC, &loop.last_wd);
@@ -477,6 +509,7 @@ main(int argc, char **argv)
 		close(wfd);
 	rc = 0;
 out:
+	inbox_stop(reader);
 	deliver_free(current);
 	senderlock_release(lock);
 	db_close(db);

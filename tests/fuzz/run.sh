@@ -20,6 +20,7 @@
 set -u
 
 ALL="config template csvin ical_reply markdown mime_header datefmt_parse"
+ALL="$ALL inbox_parse"
 
 cd "$(dirname "$0")/../.." || exit 2
 SECS=${FUZZ_SECONDS:-30}
@@ -59,13 +60,13 @@ seeds() {
 	case $1 in
 	config) echo conf ;;
 	template) echo templates/de templates/en ;;
-	ical_reply) echo tests/data/replies ;;
+	ical_reply|inbox_parse) echo tests/data/replies ;;
 	esac
 }
 maxlen() {
 	case $1 in
 	mime_header) echo 8192 ;;	# to reach the 16 KiB limit
-	config|ical_reply) echo 16384 ;;
+	config|ical_reply|inbox_parse) echo 16384 ;;
 	*) echo 4096 ;;
 	esac
 }
