@@ -211,15 +211,21 @@ class TestServerRefusesUs(Pressure):
                                 n=45)
 
     def test_real_bounces_still_bounce(self):
+        """A hard bounce of the recipient's mailbox counts; "5.1.1 user
+        unknown" makes the subscriber bounced at once, a plain 550 only
+        after [imap] bounce_limit of them."""
         srv = self.start_server()
         self.configure(srv.port)
-        people = self.people(10) + [("rcpt-550@example.org", "Gone")]
+        people = self.people(10) + [("rcpt-550@example.org", "Gone"),
+                                    ("unknown@example.org", "Nobody")]
         self.add_subscribers(people)
         mailing, _, _ = self.newsletter()
         out, _, _ = self.queue_run()
-        self.assertIn("sent 10, deferred 0, failed 1", out)
-        self.assertEqual(self.subscriber("rcpt-550@example.org")["status"],
+        self.assertIn("sent 10, deferred 0, failed 2", out)
+        self.assertEqual(self.subscriber("unknown@example.org")["status"],
                          "bounced")
+        gone = self.subscriber("rcpt-550@example.org")
+        self.assertEqual((gone["status"], gone["hard_bounces"]), ("active", 1))
         self.assertEqual(self.sql("SELECT state FROM mailings WHERE id = ?",
                                   mailing), [("done",)])
 
