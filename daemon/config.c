@@ -92,6 +92,8 @@ static const struct key keys[] = {
 	{ "reminders", "offsets", K_OFFSETS, 0, 60, 366 * 86400L },
 	{ "reminders", "deadline_offsets", K_OFFSETS, 1, 60, 366 * 86400L },
 	{ "reminders", "alarm", K_DURATION, F(alarm), 0, 30 * 86400L },
+	{ "http", "listen", K_STR, F(http_listen), 0, 0 },
+	{ "http", "trusted_proxies", K_STR, F(trusted_proxies), 0, 0 },
 	{ "imap", "url", K_URL_IMAP, F(imap_url), 0, 0 },
 	{ "imap", "username", K_STR, F(imap_username), 0, 0 },
 	{ "imap", "password_file", K_PATH, F(imap_password_file), 0, 0 },
@@ -540,7 +542,7 @@ reader(char *str, int num, void *stream)
 		if (!section_known(t)) {
 			char *clean = str_sanitize(t);
 			perr(p, clean, NULL, "unknown section (known: general, "
-			    "smtp, newsletter, invitations, reminders, imap)");
+			    "smtp, newsletter, invitations, reminders, imap, http)");
 			free(clean);
 		}
 		free(name);
@@ -587,6 +589,7 @@ config_defaults(void)
 	cfg->imap_mailbox = xstrdup("INBOX");
 	cfg->poll_interval = 300;
 	cfg->imap_tls_verify = 1;
+	cfg->http_listen = xstrdup("127.0.0.1:8080");
 	cfg->processed_folder = xstrdup("rundbrief/erledigt");
 	cfg->unhandled_folder = xstrdup("rundbrief/unklar");
 	cfg->bounce_limit = 3;

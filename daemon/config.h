@@ -98,6 +98,10 @@ struct config {
 	size_t n_deadline_offsets;
 	long alarm;            /* VALARM trigger, seconds before, default 1d */
 
+	/* [http] (rundbrief-web) */
+	char *http_listen;     /* "127.0.0.1:8080" */
+	char *trusted_proxies; /* whose X-Forwarded-For is believed, or NULL */
+
 	/* [imap] */
 	char *imap_url;
 	char *imap_username;

@@ -209,6 +209,38 @@ class TestReader(Inbox):
         self.assertEqual(uidvalidity, self.dv.uidvalidity("INBOX"))
         self.assertEqual(last, 4)
 
+    def test_servers_without_move_or_uidplus(self):
+        """Without MOVE: COPY + \\Deleted + UID EXPUNGE (UIDPLUS). Without
+        UIDPLUS either: copied, left flagged \\Deleted in the mailbox (no
+        plain EXPUNGE of other people's deletions), never handled twice."""
+        base = ("IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+"
+                " NAMESPACE")
+        for n, caps in enumerate((base + " UIDPLUS", base)):
+            self.dv.stop()
+            self.dv = Dovecot(certs=self.certdir, imap_capability=caps)
+            self.addCleanup(self.dv.stop)
+            self.configure()
+            self.dv.append_many("INBOX", [
+                message("unsubscribe", "m%d@test" % n, sender=SUBSCRIBER),
+                message("Frage", "f%d@test" % n, sender="x@example.org")])
+            out = self.tool_ok("inbox", "check")
+            self.assertEqual(len(out.strip().split("\n")), 2, out)
+            self.assertEqual(self.folder_ids(PROCESSED), ["m%d@test" % n])
+            self.assertEqual(self.folder_ids(UNHANDLED), ["f%d@test" % n])
+            left = self.dv.messages("INBOX", with_flags=True)
+            if "UIDPLUS" in caps:
+                self.assertEqual(left, [])
+            else:
+                self.assertEqual(len(left), 2)
+                self.assertTrue(all(b"\\Deleted" in f for _, f in left))
+            self.assertEqual(self.tool_ok("inbox", "check").strip(),
+                             "no new messages")
+            self.assertEqual(len(self.dv.messages(PROCESSED)), 1)
+            # a fresh database per server
+            for ext in ("", "-wal", "-shm"):
+                if os.path.exists(self.db + ext):
+                    os.unlink(self.db + ext)
+
     def test_once_reads_then_delivers(self):
         """`rundbriefd --once` reads the mailbox first, so the
         confirmation an unsubscribe queues goes out in the same pass."""
