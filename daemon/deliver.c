@@ -327,7 +327,7 @@ deliver_compose(const struct config *cfg, struct mailing *m,
 		if (cfg->base_url != NULL && strncmp(cfg->base_url, "https://",
 		    8) == 0) {
 			size_t n = strlen(cfg->base_url);
-			https = xasprintf("%s%sunsubscribe/%s", cfg->base_url,
+			https = xasprintf("%s%su/%s", cfg->base_url,
 			    cfg->base_url[n - 1] == '/' ? "" : "/", s->token);
 			buf_printf(&unsub, ", <%s>", https);
 		}

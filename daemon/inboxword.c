@@ -249,12 +249,17 @@ inbox_ooo_subject(const char *subject)
 }
 
 /* 1 if the text before the token, s[0..at), ends with an unsubscribe
- * word and a separator (" ", ":", "%20", "/", "=", "+"). */
+ * word and a separator (" ", ":", "%20", "/", "=", "+"), or is a link of
+ * rundbrief-web that is not the confirmation's: /u/ (unsubscribe), /p/
+ * (preferences), /r/ (RSVP), which every newsletter footer carries. */
 static int
 after_unsubscribe(const char *s, size_t at)
 {
 	size_t i, j, n, end = at;
 
+	if (at >= 3 && s[at - 1] == '/' && s[at - 3] == '/' &&
+	    strchr("upr", s[at - 2]) != NULL)
+		return 1;
 	while (end > 0) {
 		if (end >= 3 && strncmp(s + end - 3, "%20", 3) == 0)
 			end -= 3;

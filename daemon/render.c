@@ -290,9 +290,9 @@ render_person_tv(struct render *r, const char *lang,
 	tv_set_str(o, "salutation", t);  /* its older name */
 	free(t);
 
-	links_tv(un, cfg, "unsubscribe", w->unsubscribe_subject, s->token);
+	links_tv(un, cfg, "u", w->unsubscribe_subject, s->token);
 	tv_set(o, "unsubscribe", un);
-	links_tv(cf, cfg, "confirm", w->confirm_subject, s->token);
+	links_tv(cf, cfg, "c", w->confirm_subject, s->token);
 	tv_set(o, "confirm", cf);
 	return o;
 }

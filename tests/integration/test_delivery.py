@@ -346,7 +346,7 @@ class Delivery(unittest.TestCase):
         """List-Unsubscribe, VERP and the visible link carry addr's token."""
         token = self.subscriber(addr)["unsubscribe_token"]
         self.assertRegex(token, r"^[0-9a-f]{32}$")
-        url = "%s/unsubscribe/%s" % (BASE_URL, token)
+        url = "%s/u/%s" % (BASE_URL, token)
         lu = re.findall(r"<([^<>]*)>", str(msg["List-Unsubscribe"]))
         self.assertEqual(len(lu), 2, msg["List-Unsubscribe"])
         self.assertTrue(lu[0].startswith("mailto:%s?" % FROM_ADDR), lu)

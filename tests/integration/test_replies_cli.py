@@ -131,7 +131,7 @@ class Replies(unittest.TestCase):
                           "lina@example.org")["unsubscribe_token"]
         plain, _ = self.texts(m)
         # the link, and the reply still works
-        self.assertIn("https://rundbrief.example.org/confirm/%s" % token,
+        self.assertIn("https://rundbrief.example.org/c/%s" % token,
                       plain)
         self.assertIn("Antworten Sie dazu einfach auf diese E-Mail", plain)
         self.assertIn(token, m["Subject"])

@@ -420,14 +420,14 @@ test_words_not_commands(void **state)
 	/* a reply quoting a newsletter footer is not a confirmation */
 	expect_subject("Re: Rundbrief März", "Danke!\n\n> Zum Abbestellen "
 	    "...\n> „abmelden " T_ANNA "“\n> mailto:x@y?subject=abmelden%20"
-	    T_ANNA "\n> https://x.example/unsubscribe/" T_ANNA "\n",
+	    T_ANNA "\n> https://x.example/u/" T_ANNA "\n",
 	    INBOX_UNKNOWN, NULL);
 	/* a Message-ID or UID of 32 hex digits is not a token */
 	expect_subject("Re: Einladung", "> UID " T_ANNA "@rundbrief\n",
 	    INBOX_UNKNOWN, NULL);
 	/* but the confirmation link is, and so is a bare token */
 	expect_subject("Re: Bitte bestätigen", "ja\n> https://x.example/"
-	    "confirm/" T_DORA "\n", INBOX_CONFIRM, T_DORA);
+	    "c/" T_DORA "\n", INBOX_CONFIRM, T_DORA);
 	expect_subject("Bitte bestätigen " T_DORA, "", INBOX_CONFIRM, T_DORA);
 	/* a token next to more digits is not one */
 	expect_subject("Re: x", "1" T_DORA "\n", INBOX_UNKNOWN, NULL);
