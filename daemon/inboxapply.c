@@ -273,7 +273,7 @@ apply_unsubscribe(const struct config *cfg, struct db *db,
     const struct inbox_msg *m, time_t now, struct buf *w)
 {
 	struct subscriber *s;
-	int rc = INBOX_HANDLED, mail;
+	int rc;
 
 	if (find(db, m->token, m->from, &s) < 0)
 		return -1;
@@ -285,23 +285,31 @@ apply_unsubscribe(const struct config *cfg, struct db *db,
 	}
 	buf_printf(w, "unsubscribe %s%s", s->email, m->token ? " (by token)" :
 	    "");
+	rc = inbox_unsubscribe(cfg, db, s, now, w) < 0 ? -1 : INBOX_HANDLED;
+	subscriber_free(s);
+	return rc;
+}
+
+int
+inbox_unsubscribe(const struct config *cfg, struct db *db,
+    const struct subscriber *s, time_t now, struct buf *w)
+{
+	int mail;
+
 	if (strcmp(s->status, "unsubscribed") == 0) {
 		buf_puts(w, ": was unsubscribed already");
-		subscriber_free(s);
-		return INBOX_HANDLED;
+		return 0;
 	}
 	/* an address that bounced gets no confirmation */
 	mail = strcmp(s->status, "bounced") != 0;
 	if (subscriber_set_status_at(db, s->id, "unsubscribed", NULL, now,
 	    NULL) < 0)
-		rc = -1;
-	else if (mail && notice(cfg, db, "unsubscribed", s->id, now, w) < 0)
-		rc = -1;
-	else
-		buf_puts(w, mail ? ": unsubscribed, confirmation queued" :
-		    ": unsubscribed (the address bounced: no confirmation)");
-	subscriber_free(s);
-	return rc;
+		return -1;
+	if (mail && notice(cfg, db, "unsubscribed", s->id, now, w) < 0)
+		return -1;
+	buf_puts(w, mail ? ": unsubscribed, confirmation queued" :
+	    ": unsubscribed (the address bounced: no confirmation)");
+	return 1;
 }
 
 static int
@@ -445,25 +453,32 @@ apply_confirm(const struct config *cfg, struct db *db,
 		return INBOX_UNHANDLED;
 	}
 	buf_printf(w, "confirm %s", s->email);
+	rc = inbox_confirm(cfg, db, s, "mail-confirmation", now, w);
+	if (rc == 2)
+		buf_puts(w, " (they can write 'anmelden')");
+	subscriber_free(s);
+	return rc < 0 ? -1 : rc == 2 ? INBOX_UNHANDLED : INBOX_HANDLED;
+}
+
+int
+inbox_confirm(const struct config *cfg, struct db *db,
+    const struct subscriber *s, const char *source, time_t now,
+    struct buf *w)
+{
 	if (strcmp(s->status, "active") == 0) {
 		buf_puts(w, ": active already");
-		subscriber_free(s);
-		return INBOX_HANDLED;
+		return 0;
 	}
 	if (strcmp(s->status, "pending") != 0) {
 		buf_printf(w, ": is %s; a confirmation does not subscribe "
-		    "again (they can write 'anmelden')", s->status);
-		subscriber_free(s);
-		return INBOX_UNHANDLED;
+		    "again", s->status);
+		return 2;
 	}
-	rc = subscriber_set_status_at(db, s->id, "active", "mail-confirmation",
-	    now, NULL);
-	if (rc >= 0)
-		rc = notice(cfg, db, "welcome", s->id, now, w);
-	if (rc >= 0)
-		buf_puts(w, ": active, welcome mail queued");
-	subscriber_free(s);
-	return rc < 0 ? -1 : INBOX_HANDLED;
+	if (subscriber_set_status_at(db, s->id, "active", source, now,
+	    NULL) < 0 || notice(cfg, db, "welcome", s->id, now, w) < 0)
+		return -1;
+	buf_puts(w, ": active, welcome mail queued");
+	return 1;
 }
 
 /* ---- the entry points ---- */

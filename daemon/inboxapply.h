@@ -11,9 +11,11 @@
 
 #include <time.h>
 
+struct buf;
 struct config;
 struct db;
 struct inbox_msg;
+struct subscriber;
 
 enum inbox_outcome {
 	INBOX_HANDLED = 0,  /* acted on (or nothing to do): processed folder */
@@ -30,6 +32,31 @@ enum inbox_outcome {
  */
 int inbox_apply(const struct config *cfg, struct db *db,
     const struct inbox_msg *m, time_t now, char **what);
+
+/*
+ * THE UNSUBSCRIBE RULE, for every way a person asks (a reply, the
+ * List-Unsubscribe mailto, the web page and its RFC 8058 one-click POST):
+ * s (as loaded) becomes unsubscribed at `now` and gets one "unsubscribed"
+ * notice, unless the address bounced (no mail then); someone unsubscribed
+ * already is left alone (no second mail). Inside the caller's
+ * transaction. What was done is appended to w (": unsubscribed, …").
+ * Returns 1 when unsubscribed now, 0 when they were already, -1 on a
+ * database error.
+ */
+int inbox_unsubscribe(const struct config *cfg, struct db *db,
+    const struct subscriber *s, time_t now, struct buf *w);
+
+/*
+ * THE CONFIRMATION RULE (double opt-in): a pending s becomes active with
+ * consent (source, e.g. "mail-confirmation" or "web-confirmation", at
+ * now) and the welcome mail is queued. Inside the caller's transaction;
+ * appends what was done to w. Returns 1 when confirmed now, 0 when active
+ * already, 2 when s is unsubscribed or bounced (a confirmation does not
+ * subscribe again: nothing done), -1 on a database error.
+ */
+int inbox_confirm(const struct config *cfg, struct db *db,
+    const struct subscriber *s, const char *source, time_t now,
+    struct buf *w);
 
 /* Pending subscriptions older than [imap] confirm_expiry are removed.
  * Returns how many, or -1. */
