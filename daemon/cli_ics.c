@@ -20,8 +20,8 @@
 #include "config.h"
 #include "datefmt.h"
 #include "event.h"
+#include "eventics.h"
 #include "ical.h"
-#include "markdown.h"
 #include "util.h"
 
 static const char ics_usage[] =
@@ -54,33 +54,6 @@ static const struct option ics_opts[] = {
 	{ "help", no_argument, NULL, I_HELP },
 	{ NULL, 0, NULL, 0 }
 };
-
-/* The events going into the file. */
-struct evlist {
-	struct event **ev;
-	size_t n, cap;
-	time_t from, to;	/* for the recurrence check; 0 = open */
-};
-
-static void
-evlist_push(struct evlist *l, struct event *ev)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		l->ev = xrealloc(l->ev, l->cap * sizeof(*l->ev));
-	}
-	l->ev[l->n++] = ev;
-}
-
-static void
-evlist_free(struct evlist *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		event_free(l->ev[i]);
-	free(l->ev);
-}
 
 /*
  * "YYYY-MM-DD[ HH:MM]" in the configured zone to a UTC bound; a date alone
@@ -117,46 +90,11 @@ parse_bound(struct cli *c, const char *opt, const char *s, int end_of_day,
 }
 
 /*
- * event_each() passes every recurring event (its end_utc is the end of the
- * first occurrence); keep one only while an occurrence overlaps the range.
- * When the rule cannot be expanded the event is kept: ical_publish() then
- * says what is wrong with it.
- */
-static int
-recurs_in_range(const struct event *ev, time_t from, time_t to)
-{
-	time_t next, len = ev->end_utc - ev->start_utc;
-	size_t n;
-
-	if (ev->rrule == NULL || from == 0)
-		return 1;
-	/* an occurrence ends at or after from <=> starts after from-len-1 */
-	if (ical_next_occurrences(ev->tzid, ev->start_local, ev->rrule,
-	    from - len - 1, 1, &next, &n) < 0)
-		return 1;
-	return n == 1 && (to == 0 || next < to);
-}
-
-static int
-collect(void *arg, const struct event *ev)
-{
-	struct evlist *l = arg;
-	struct event *copy;
-
-	if (!recurs_in_range(ev, l->from, l->to))
-		return 0;
-	copy = xmalloc(sizeof(*copy));
-	event_copy(copy, ev);
-	evlist_push(l, copy);
-	return 0;
-}
-
-/*
  * The events named on the command line, in that order, each once. Every
  * ID that is missing or not published is reported before failing.
  */
 static int
-collect_ids(struct cli *c, int argc, char **argv, struct evlist *l)
+collect_ids(struct cli *c, int argc, char **argv, struct eventics_list *l)
 {
 	struct event *ev;
 	long long v;
@@ -194,36 +132,22 @@ collect_ids(struct cli *c, int argc, char **argv, struct evlist *l)
 			bad = 1;
 			continue;
 		}
-		evlist_push(l, ev);
+		eventics_push(l, ev);
 	}
 	return bad ? EX_DATAERR : 0;
 }
 
 /* The calendar text for l (caller frees), or NULL after printing why. */
 static char *
-build_calendar(struct cli *c, const struct evlist *l)
+build_calendar(struct cli *c, const struct eventics_list *l)
 {
-	struct ical_event *ies;
-	struct buf *descs;
 	char *text, *err = NULL;
-	size_t i;
 
-	ies = xcalloc(l->n ? l->n : 1, sizeof(*ies));
-	descs = xcalloc(l->n ? l->n : 1, sizeof(*descs));
-	for (i = 0; i < l->n; i++) {
-		buf_init(&descs[i]);
-		event_to_ical(l->ev[i], &ies[i], &descs[i]);
-	}
-	text = ical_publish(ies, l->n, c->cfg->organizer_name,
-	    c->cfg->organizer_email, time(NULL), &err);
+	text = eventics_calendar(c->cfg, l, time(NULL), &err);
 	if (text == NULL) {
 		cli_err("cannot write the calendar: %s", err ? err : "?");
 		free(err);
 	}
-	for (i = 0; i < l->n; i++)
-		buf_free(&descs[i]);
-	free(descs);
-	free(ies);
 	return text;
 }
 
@@ -313,7 +237,8 @@ out:
 int
 cli_ics(struct cli *c, int argc, char **argv)
 {
-	struct evlist l;
+	struct eventics_list l;
+	time_t from_t, to_t = 0;
 	const char *output = NULL, *from = NULL, *to = NULL;
 	char *text;
 	size_t len;
@@ -340,16 +265,16 @@ cli_ics(struct cli *c, int argc, char **argv)
 		return EX_USAGE;
 	}
 	memset(&l, 0, sizeof(l));
-	l.from = time(NULL);
+	from_t = time(NULL);
 	if ((from != NULL &&
-	    (rc = parse_bound(c, "--from", from, 0, &l.from)) != 0) ||
-	    (to != NULL && (rc = parse_bound(c, "--to", to, 1, &l.to)) != 0))
+	    (rc = parse_bound(c, "--from", from, 0, &from_t)) != 0) ||
+	    (to != NULL && (rc = parse_bound(c, "--to", to, 1, &to_t)) != 0))
 		return rc;
 	if ((rc = cli_db(c)) != 0)
 		return rc;
 	if (optind < argc)
 		rc = collect_ids(c, argc - optind, argv + optind, &l);
-	else if (event_each(c->db, l.from, l.to, "published", collect, &l) < 0) {
+	else if (eventics_collect(c->db, from_t, to_t, NULL, &l) < 0) {
 		cli_err("cannot read the events");
 		rc = EX_SOFTWARE;
 	}
@@ -370,6 +295,6 @@ cli_ics(struct cli *c, int argc, char **argv)
 	}
 	free(text);
 out:
-	evlist_free(&l);
+	eventics_list_free(&l);
 	return rc;
 }
