@@ -45,6 +45,7 @@ struct plookup {
 	struct tmplset *ts;
 	const char *lang;
 	const char *ext;    /* "html" or "txt" */
+	const char *dir;    /* "" or the template's folder, "web/" */
 };
 
 struct tmplset *
@@ -203,7 +204,7 @@ partial_fn(void *arg, const char *name, char **src, size_t *len,
 
 	if (strchr(name, '/') != NULL || name[0] == '.' || name[0] == '\0')
 		return -1;
-	file = xasprintf("%s.%s.mustache", name, pl->ext);
+	file = xasprintf("%s%s.%s.mustache", pl->dir, name, pl->ext);
 	rc = load_lang(pl->ts, pl->lang, file, src, len, filename, &used);
 	free(file);
 	if (rc == -1) {
@@ -247,8 +248,11 @@ tmplset_get(struct tmplset *ts, const char *lang, const char *name,
 	pl.ts = ts;
 	pl.lang = used;
 	pl.ext = strcmp(part, "html") == 0 ? "html" : "txt";
+	pl.dir = strrchr(name, '/') != NULL ? xstrndup(name,
+	    (size_t)(strrchr(name, '/') - name) + 1) : xstrdup("");
 	t = tmpl_parse(src, len, filename, strcmp(part, "html") == 0 ?
 	    TMPL_HTML : TMPL_TEXT, partial_fn, &pl, errstr);
+	free((char *)pl.dir);
 	free(src);
 	free(filename);
 	if (t == NULL) {

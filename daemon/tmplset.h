@@ -12,7 +12,9 @@
  * the default language. Partials ({{> footer}}) resolve to
  * <lang>/footer.html.mustache in HTML templates and
  * <lang>/footer.txt.mustache in text and subject templates, with the same
- * lookup order and fallback.
+ * lookup order and fallback. A template in a folder (name "web/unsubscribe":
+ * the pages of rundbrief-web) finds its partials in that folder
+ * ({{> layout}} is <lang>/web/layout.html.mustache).
  */
 #ifndef RUNDBRIEF_TMPLSET_H
 #define RUNDBRIEF_TMPLSET_H

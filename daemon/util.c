@@ -455,3 +455,15 @@ tm_text(const struct tm *tm, int with_time, char out[TM_TEXT_LEN])
 		snprintf(out, TM_TEXT_LEN, "%04d-%02d-%02d", tm->tm_year + 1900,
 		    tm->tm_mon + 1, tm->tm_mday);
 }
+
+int
+mem_equal_ct(const void *a, const void *b, size_t n)
+{
+	const volatile unsigned char *x = a, *y = b;
+	unsigned char d = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		d |= x[i] ^ y[i];
+	return d == 0;
+}

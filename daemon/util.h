@@ -69,6 +69,10 @@ void random_bytes(void *p, size_t n);
 /* n random bytes as 2n lower-case hex characters; caller frees. */
 char *random_hex(size_t n);
 
+/* 1 if a[0..n) equals b[0..n), in a time that depends on n only (for
+ * comparing secrets such as tokens), else 0. */
+int mem_equal_ct(const void *a, const void *b, size_t n);
+
 /* Lower-case hex SHA-256 of data (64 chars + NUL written to out). */
 void sha256_hex(const void *data, size_t len, char out[65]);
 
