@@ -18,7 +18,8 @@ BUILD    ?= build
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS      = libcurl libetpan gnutls libical inih sqlite3 md4c md4c-html nettle
+PKGS      = libcurl libetpan gnutls libical inih sqlite3 md4c md4c-html nettle \
+	libmicrohttpd
 TEST_PKGS = cmocka json-c
 
 CSTD     = -std=c11 -D_GNU_SOURCE
@@ -33,7 +34,7 @@ LDLIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lcsv -lm -pthread
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 
-MAINS    = daemon/rundbrief.c daemon/rundbriefd.c
+MAINS    = daemon/rundbrief.c daemon/rundbriefd.c daemon/rundbrief-web.c
 LIB_SRC  = $(filter-out $(MAINS),$(wildcard daemon/*.c))
 LIB_OBJ  = $(LIB_SRC:daemon/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/embedded_data.o
 HEADERS  = $(wildcard daemon/*.h)
@@ -43,7 +44,11 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all run check check-unit check-integration check-asan install clean deps deps-test bench sample
 
-all: $(BUILD)/rundbrief $(BUILD)/rundbriefd
+# rundbrief-web needs the pages (daemon/web.c, issue 13, written beside
+# the server); until they are merged it is built only when they are there.
+WEB_BIN  = $(if $(wildcard daemon/web.c daemon/zz_web_stub.c),$(BUILD)/rundbrief-web)
+
+all: $(BUILD)/rundbrief $(BUILD)/rundbriefd $(WEB_BIN)
 
 $(BUILD)/obj/%.o: daemon/%.c $(HEADERS) | $(BUILD)/obj
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -63,6 +68,9 @@ $(BUILD)/rundbrief: $(BUILD)/obj/rundbrief.o $(BUILD)/librundbrief.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/rundbriefd: $(BUILD)/obj/rundbriefd.o $(BUILD)/librundbrief.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/rundbrief-web: $(BUILD)/obj/rundbrief-web.o $(BUILD)/librundbrief.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librundbrief.a $(HEADERS) $(wildcard tests/unit/*.h) | $(BUILD)/tests

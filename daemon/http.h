@@ -85,6 +85,10 @@ struct http_opts {
 struct http_server *http_start(const struct http_opts *o, http_handler h,
     void *arg, char **errstr);
 
+/* 0 if listen is an address http_start accepts ("127.0.0.1:8080",
+ * "[::1]:8080"), else -1 with *errstr (for rundbrief-web -n). */
+int http_check_listen(const char *listen, char **errstr);
+
 /* Stops accepting, lets requests in progress finish, frees. */
 void http_stop(struct http_server *s);
 

@@ -4,9 +4,11 @@
 #   sh tests/tools/deps.sh test   also the test peers (servers, parsers)
 set -eu
 BUILD_PKGS="build-essential pkg-config libcurl4-gnutls-dev libetpan-dev libgnutls28-dev libical-dev
-libinih-dev libsqlite3-dev libmd4c-dev libmd4c-html0-dev libcsv-dev nettle-dev sqlite3"
+libinih-dev libsqlite3-dev libmd4c-dev libmd4c-html0-dev libcsv-dev nettle-dev sqlite3
+libmicrohttpd-dev"
 TEST_PKGS="libcmocka-dev libjson-c-dev valgrind postfix python3 python3-aiosmtpd
-python3-icalendar dovecot-imapd nodejs npm chromium openssl clang"
+python3-icalendar dovecot-imapd nodejs npm chromium openssl clang
+apache2-utils"
 
 want=$BUILD_PKGS
 [ "${1:-}" = test ] && want="$want $TEST_PKGS"
