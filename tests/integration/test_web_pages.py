@@ -1,0 +1,248 @@
+#!/usr/bin/python3
+"""rundbrief-web's pages through the real server: the tool delivers a
+newsletter and a confirmation request into the file transport, a link
+scanner GETs and HEADs every https link in them (nothing in the database
+changes), then the unsubscribe page, the RFC 8058 one-click POST byte for
+byte as Gmail sends it, the confirmation page and the calendar feeds are
+driven with http.client and the database is checked afterwards. Run by
+`make check` (RUNDBRIEF_BUILD names the build dir)."""
+import email
+import email.policy
+import glob
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+BUILD = os.environ.get("RUNDBRIEF_BUILD", os.path.join(os.getcwd(), "build"))
+TOOL = os.path.join(BUILD, "rundbrief")
+WEB = os.path.join(BUILD, "rundbrief-web")
+BASE_URL = "https://rundbrief.example.org/"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class WebPages(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="rundbrief-web-")
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+        self.db = os.path.join(self.dir, "db", "rundbrief.db")
+        self.maildir = os.path.join(self.dir, "outbox")
+        self.conf = os.path.join(self.dir, "rundbrief.ini")
+        self.port = free_port()
+        os.makedirs(os.path.join(self.dir, "content"))
+        with open(self.conf, "w") as f:
+            f.write("[general]\ndatabase = %s\ncontent = %s/content\n"
+                    "language = de\norganisation = Netz <b>Kreis</b>\n"
+                    "organizer_email = ehrenamt@example.org\n"
+                    "base_url = %s\n[smtp]\nmaildir = %s\n"
+                    "[http]\nlisten = 127.0.0.1:%d\n"
+                    % (self.db, self.dir, BASE_URL, self.maildir, self.port))
+        os.chmod(self.conf, 0o600)
+        self.env = dict(os.environ)
+        for k in ("RUNDBRIEF_CONFIG", "NOTIFY_SOCKET", "WATCHDOG_USEC"):
+            self.env.pop(k, None)
+        self.ok("init")
+
+    def ok(self, *args):
+        r = subprocess.run([TOOL, "-c", self.conf] + list(args),
+                           capture_output=True, text=True, env=self.env,
+                           timeout=120)
+        self.assertEqual(r.returncode, 0, "%s: %s%s" % (args, r.stdout,
+                                                       r.stderr))
+        return r.stdout
+
+    def sql(self, query, *params):
+        db = sqlite3.connect(self.db)
+        try:
+            return db.execute(query, params).fetchall()
+        finally:
+            db.close()
+
+    def state(self):
+        """Everything a link could change."""
+        return (self.sql("SELECT email, status, consent_source, consent_at,"
+                         " updated_at FROM subscribers ORDER BY email"),
+                self.sql("SELECT count(*) FROM mailings"),
+                self.sql("SELECT count(*) FROM outbox"))
+
+    def start_web(self):
+        log = open(os.path.join(self.dir, "web.log"), "w")
+        self.addCleanup(log.close)
+        proc = subprocess.Popen([WEB, "-c", self.conf], env=self.env,
+                                stdout=log, stderr=log)
+
+        def stop():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        self.addCleanup(stop)
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            if proc.poll() is not None:
+                with open(os.path.join(self.dir, "web.log")) as f:
+                    self.fail("rundbrief-web exited: %s" % f.read())
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.fail("rundbrief-web does not listen")
+
+    def request(self, method, path, body=None, headers=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            return r.status, dict(r.getheaders()), r.read()
+        finally:
+            c.close()
+
+    def mails(self):
+        out = []
+        for path in sorted(glob.glob(os.path.join(self.maildir, "*", "*"))):
+            if os.path.isfile(path):
+                with open(path, "rb") as f:
+                    out.append(email.message_from_binary_file(
+                        f, policy=email.policy.default))
+        return out
+
+    def links(self, msg):
+        """Every https link of ours in a message (parts and headers)."""
+        text = str(msg.get("List-Unsubscribe", ""))
+        for part in msg.walk():
+            if part.get_content_maintype() == "text":
+                text += part.get_content()
+        found = set()
+        for m in re.finditer(r"https://rundbrief\.example\.org/[^\s\"'<>]*",
+                             text):
+            found.add(m.group(0).rstrip(".,;)"))
+        return found
+
+    def token(self, addr):
+        return self.sql("SELECT token FROM subscribers WHERE email = ?",
+                        addr)[0][0]
+
+    def test_link_scanner_and_pages(self):
+        self.ok("subscriber", "add", "anna@example.org", "--confirmed",
+                "--no-mail")
+        self.ok("subscriber", "add", "dora@example.org")  # confirmation
+        self.ok("event", "add", "--kind", "training", "--title",
+                "Schulung <script>x</script>", "--start", "2031-05-10 18:00")
+        self.ok("event", "publish", "1", "--no-mail")
+        self.ok("newsletter", "send")
+        self.ok("queue", "run")
+        mails = self.mails()
+        self.assertGreaterEqual(len(mails), 2)
+        links = set()
+        for m in mails:
+            links |= self.links(m)
+        anna, dora = self.token("anna@example.org"), self.token(
+            "dora@example.org")
+        self.assertIn(BASE_URL + "u/" + anna, links)
+        self.assertIn(BASE_URL + "c/" + dora, links)
+
+        self.start_web()
+        before = self.state()
+        for url in sorted(links):
+            path = "/" + url[len(BASE_URL):]
+            for method in ("GET", "HEAD"):
+                status, hdrs, body = self.request(method, path)
+                if path.startswith(("/u/", "/c/")):
+                    self.assertEqual(status, 200, "%s %s" % (method, path))
+                self.assertIn(status, (200, 404), "%s %s" % (method, path))
+                if method == "HEAD":
+                    self.assertEqual(body, b"")
+        self.assertEqual(self.state(), before, "a GET changed something")
+
+        # the unsubscribe page: masked address, a button, escaped names
+        status, hdrs, body = self.request("GET", "/u/" + anna)
+        page = body.decode()
+        self.assertIn("a…@example.org", page)
+        self.assertNotIn("anna@", page)
+        self.assertIn('<form method="post">', page)
+        self.assertIn("Netz &lt;b&gt;Kreis&lt;/b&gt;", page)
+        self.assertNotIn("<script", page)
+
+        # RFC 8058, as Gmail sends it
+        status, hdrs, body = self.request(
+            "POST", "/u/" + anna, body=b"List-Unsubscribe=One-Click",
+            headers={"Content-Type": "application/x-www-form-urlencoded",
+                     "User-Agent": "Mozilla/5.0 (compatible; Google-"
+                     "Apps-Script)"})
+        self.assertEqual(status, 200)
+        self.assertEqual(self.sql("SELECT status FROM subscribers WHERE"
+                                  " email = 'anna@example.org'"),
+                         [("unsubscribed",)])
+        notices = ("SELECT count(*) FROM outbox o JOIN mailings m ON m.id ="
+                   " o.mailing_id JOIN subscribers s ON s.id ="
+                   " o.subscriber_id WHERE m.kind = 'unsubscribed' AND"
+                   " s.email = 'anna@example.org'")
+        self.assertEqual(self.sql(notices), [(1,)])
+        # a second POST: a calm page, no second mail
+        status, _, body = self.request(
+            "POST", "/u/" + anna, body=b"List-Unsubscribe=One-Click",
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(status, 200)
+        self.assertIn("bereits abgemeldet", body.decode())
+        self.assertEqual(self.sql(notices), [(1,)])
+
+        # wrong and malformed tokens: the same answer
+        a = self.request("GET", "/u/" + "0" * 32)
+        b = self.request("GET", "/u/xyz")
+        c = self.request("POST", "/c/" + "f" * 32, body=b"confirm=yes",
+                         headers={"Content-Type":
+                                  "application/x-www-form-urlencoded"})
+        self.assertEqual(a[0], 404)
+        self.assertEqual(a[2], b[2])
+        self.assertEqual(a[2], c[2])
+
+        # the confirmation
+        status, _, body = self.request(
+            "POST", "/c/" + dora, body=b"confirm=yes",
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(status, 200)
+        self.assertEqual(self.sql("SELECT status, consent_source FROM"
+                                  " subscribers WHERE email ="
+                                  " 'dora@example.org'"),
+                         [("active", "web-confirmation")])
+        self.assertEqual(self.sql(
+            "SELECT count(*) FROM mailings WHERE kind = 'welcome'"), [(1,)])
+
+        # the calendar feed: ETag and 304
+        status, hdrs, body = self.request("GET", "/kalender.ics")
+        self.assertEqual(status, 200)
+        self.assertTrue(hdrs["Content-Type"].startswith("text/calendar"))
+        self.assertIn(b"METHOD:PUBLISH", body)
+        self.assertIn("Last-Modified", hdrs)
+        etag = hdrs["ETag"]
+        status, hdrs, body = self.request("GET", "/kalender.ics",
+                                          headers={"If-None-Match": etag})
+        self.assertEqual(status, 304)
+        uid = self.sql("SELECT uid FROM events")[0][0]
+        status, _, body = self.request(
+            "GET", "/e/%s.ics" % urllib.parse.quote(uid))
+        self.assertEqual(status, 200)
+        self.assertIn(b"SUMMARY:Schulung <script>x</script>", body)
+        status, _, _ = self.request("GET", "/kalender/Nirgendwo.ics")
+        self.assertEqual(status, 404)
+
+
+if __name__ == "__main__":
+    unittest.main()
