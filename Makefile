@@ -148,6 +148,11 @@ install: all
 	install -m 640 conf/rundbrief.ini $(DESTDIR)$(SYSCONFDIR)/rundbrief/rundbrief.ini.example
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' systemd/rundbrief.service > $(DESTDIR)$(UNITDIR)/rundbrief.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/rundbrief.service
+	if [ -n "$(WEB_BIN)" ]; then \
+		install -m 755 $(BUILD)/rundbrief-web $(DESTDIR)$(SBINDIR)/rundbrief-web && \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' systemd/rundbrief-web.service \
+			> $(DESTDIR)$(UNITDIR)/rundbrief-web.service && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/rundbrief-web.service; fi
 
 clean:
 	rm -rf build build-asan
