@@ -1,7 +1,8 @@
 # rundbrief — build, test, install.
-#   make           build both programs into build/
+#   make           build the programs into build/
 #   make run       install missing packages, build, create var/rundbrief.db
-#                  with sample data, run the daemon in the foreground
+#                  with sample data, run the daemon in the foreground and
+#                  rundbrief-web beside it on 127.0.0.1:8080
 #   make check     unit tests (cmocka, under valgrind when present) and
 #                  integration tests
 #   make check-asan  the same under AddressSanitizer + UBSan (build-asan/)
@@ -86,9 +87,10 @@ deps:
 deps-test:
 	@sh tests/tools/deps.sh test
 
-# `make run` uses the embedded defaults: an empty configuration file means
-# every key at its default (database var/rundbrief.db, mail into var/outbox).
-RUN_CONFIG ?= /dev/null
+# `make run` uses the embedded defaults (database var/rundbrief.db, mail
+# into var/outbox) plus base_url = http://127.0.0.1:8080 (conf/run.ini), so
+# the links in the sample mails lead to rundbrief-web.
+RUN_CONFIG ?= conf/run.ini
 
 sample: all
 	$(BUILD)/rundbrief -c $(RUN_CONFIG) init
@@ -100,7 +102,16 @@ run: deps
 	@# this month's newsletter for the sample subscribers (once a month;
 	@# a second time it says so and the daemon starts all the same)
 	-$(BUILD)/rundbrief -c $(RUN_CONFIG) newsletter send
-	@echo "rundbriefd: writing mail into var/outbox/new; stop with Ctrl-C"
+	@# rundbrief-web beside it on [http] listen (127.0.0.1:8080), so the
+	@# links in the sample mails open; both stop on Ctrl-C (the shell
+	@# ignores SIGINT for a background job, so the trap sends SIGTERM)
+	@if [ -z "$(WEB_BIN)" ]; then \
+		echo "rundbriefd: writing mail into var/outbox/new; stop with Ctrl-C"; \
+		exec $(BUILD)/rundbriefd -c $(RUN_CONFIG) -f; fi; \
+	$(BUILD)/rundbrief-web -c $(RUN_CONFIG) & web=$$!; \
+	trap 'kill $$web 2>/dev/null; wait $$web' EXIT; trap 'exit 130' INT TERM; \
+	echo "rundbrief-web: http://127.0.0.1:8080/ (the links of the sample mails)"; \
+	echo "rundbriefd: writing mail into var/outbox/new; stop both with Ctrl-C"; \
 	$(BUILD)/rundbriefd -c $(RUN_CONFIG) -f
 
 check: deps-test
@@ -148,6 +159,11 @@ install: all
 	install -m 640 conf/rundbrief.ini $(DESTDIR)$(SYSCONFDIR)/rundbrief/rundbrief.ini.example
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' systemd/rundbrief.service > $(DESTDIR)$(UNITDIR)/rundbrief.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/rundbrief.service
+	if [ -n "$(WEB_BIN)" ]; then \
+		install -m 755 $(BUILD)/rundbrief-web $(DESTDIR)$(SBINDIR)/rundbrief-web && \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' systemd/rundbrief-web.service \
+			> $(DESTDIR)$(UNITDIR)/rundbrief-web.service && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/rundbrief-web.service; fi
 
 clean:
 	rm -rf build build-asan

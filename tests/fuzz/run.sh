@@ -20,7 +20,7 @@
 set -u
 
 ALL="config template csvin ical_reply markdown mime_header datefmt_parse"
-ALL="$ALL inbox_parse"
+ALL="$ALL inbox_parse http_form"
 
 cd "$(dirname "$0")/../.." || exit 2
 SECS=${FUZZ_SECONDS:-30}
@@ -71,7 +71,7 @@ maxlen() {
 	esac
 }
 
-PKGS="libcurl libetpan libical inih sqlite3 md4c md4c-html nettle"
+PKGS="libcurl libetpan libical inih sqlite3 md4c md4c-html nettle libmicrohttpd"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 # shellcheck disable=SC2086 # $PKGS is a list
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Wall -Wextra \
@@ -88,7 +88,7 @@ LIBS="$LIBS -lcsv -lm"
 mkdir -p "$BUILD/obj" || exit 2
 BUILD=$(cd "$BUILD" && pwd)
 
-# Every daemon source but the two mains is compiled with clang (coverage
+# Every daemon source but the mains is compiled with clang (coverage
 # and sanitizers, no main) into one archive; the linker takes from it only
 # what a target needs, so a module split into more files needs no change
 # here. A source is recompiled when it or any header is newer than its
@@ -109,7 +109,7 @@ done
 echo "== building with $($CLANG --version | head -n 1)"
 stale=
 for c in daemon/*.c; do
-	case $c in daemon/rundbrief.c|daemon/rundbriefd.c) continue ;; esac
+	case $c in daemon/rundbrief.c|daemon/rundbriefd.c|daemon/rundbrief-web.c) continue ;; esac
 	o="$BUILD/obj/$(basename "$c" .c).o"
 	if [ -f "$o" ] && [ -z "$(find "$c" daemon/*.h -newer "$o" \
 	    2>/dev/null)" ]; then

@@ -108,7 +108,8 @@ class TestInitAndConfig(Tool):
                     "connect_timeout", "timeout", "tls", "ca_file",
                     "schedule", "horizon", "review_lead", "list_id",
                     "require_editorial", "order", "offsets", "mailbox",
-                    "poll_interval", "processed_folder", "tls_verify"):
+                    "poll_interval", "processed_folder", "tls_verify",
+                    "listen", "trusted_proxies"):
             self.assertIn(key, keys)
 
     def test_check_ok(self):
