@@ -30,15 +30,10 @@
 #include "tmplset.h"
 #include "util.h"
 #include "web.h"
+#include "webpriv.h"
 
 #define TOKEN_LEN 32
 
-struct web {
-	const struct config *cfg;
-	struct db *db;
-	struct tmplset *ts;
-	pthread_mutex_t lock;
-};
 
 struct web *
 web_new(const struct config *cfg, char **errstr)
@@ -84,8 +79,8 @@ have_lang(struct web *w, const char *lang, size_t n)
  * Accept-Language entry with the highest q that we have pages for, else
  * [general] language. Written into out (3 bytes at least).
  */
-static void
-page_lang(struct web *w, const struct subscriber *s, const char *accept,
+void
+web_page_lang(struct web *w, const struct subscriber *s, const char *accept,
     char out[16])
 {
 	const char *p = accept, *e;
@@ -124,8 +119,8 @@ page_lang(struct web *w, const struct subscriber *s, const char *accept,
 /* ---- pages ---- */
 
 /* "a…@example.org": the first character of the local part, the domain. */
-static char *
-mask_email(const char *email)
+char *
+web_mask_email(const char *email)
 {
 	const char *at = strrchr(email, '@');
 	size_t first = 1;
@@ -157,8 +152,8 @@ base_tv(struct web *w, const char *lang)
 /* Renders web/<name> in lang with the values of page (taken, may be
  * NULL) into resp. A template that cannot be used is a 500 in plain
  * text (and logged). */
-static void
-page(struct web *w, const char *lang, const char *name, struct tv *vals,
+void
+web_page(struct web *w, const char *lang, const char *name, struct tv *vals,
     int status, struct http_response *resp)
 {
 	const struct tmpl *t;
@@ -186,24 +181,24 @@ page(struct web *w, const char *lang, const char *name, struct tv *vals,
 
 /* The neutral 404 page, for every unknown path and every bad token. It
  * depends on the Accept-Language only, never on the token. */
-static void
-not_found(struct web *w, const struct http_request *req,
+void
+web_not_found(struct web *w, const struct http_request *req,
     struct http_response *resp)
 {
 	char lang[16];
 
-	page_lang(w, NULL, req->accept_language, lang);
-	page(w, lang, "notfound", NULL, 404, resp);
+	web_page_lang(w, NULL, req->accept_language, lang);
+	web_page(w, lang, "notfound", NULL, 404, resp);
 }
 
-static void
-server_error(struct web *w, const struct http_request *req,
+void
+web_server_error(struct web *w, const struct http_request *req,
     const struct subscriber *s, struct http_response *resp)
 {
 	char lang[16];
 
-	page_lang(w, s, req->accept_language, lang);
-	page(w, lang, "error", NULL, 500, resp);
+	web_page_lang(w, s, req->accept_language, lang);
+	web_page(w, lang, "error", NULL, 500, resp);
 }
 
 /* 1 if t is TOKEN_LEN lower-case hex digits. */
@@ -221,8 +216,8 @@ token_wellformed(const char *t)
 
 /* The subscriber whose token is tok: 0 and *s, 1 when there is none (or
  * tok is malformed), -1 on a database error. */
-static int
-by_token(struct web *w, const char *tok, struct subscriber **s)
+int
+web_by_token(struct web *w, const char *tok, struct subscriber **s)
 {
 	int rc;
 
@@ -243,17 +238,17 @@ by_token(struct web *w, const char *tok, struct subscriber **s)
 	return 0;
 }
 
-static int
-is_post(const struct http_request *req)
+int
+web_is_post(const struct http_request *req)
 {
 	return strcmp(req->method, "POST") == 0;
 }
 
-static struct tv *
-person_tv(const struct subscriber *s)
+struct tv *
+web_person_tv(const struct subscriber *s)
 {
 	struct tv *o = tv_object();
-	char *m = mask_email(s->email);
+	char *m = web_mask_email(s->email);
 
 	tv_set_str(o, "email_masked", m);
 	free(m);
@@ -272,21 +267,21 @@ unsubscribe(struct web *w, const struct http_request *req, const char *tok,
 	char lang[16];
 	int rc;
 
-	if ((rc = by_token(w, tok, &s)) != 0) {
+	if ((rc = web_by_token(w, tok, &s)) != 0) {
 		if (rc < 0)
-			server_error(w, req, NULL, resp);
+			web_server_error(w, req, NULL, resp);
 		else
-			not_found(w, req, resp);
+			web_not_found(w, req, resp);
 		return;
 	}
-	page_lang(w, s, req->accept_language, lang);
-	v = person_tv(s);
-	if (!is_post(req)) {
+	web_page_lang(w, s, req->accept_language, lang);
+	v = web_person_tv(s);
+	if (!web_is_post(req)) {
 		if (strcmp(s->status, "unsubscribed") == 0) {
 			tv_set(v, "already", tv_bool(1));
-			page(w, lang, "unsubscribed", v, 200, resp);
+			web_page(w, lang, "unsubscribed", v, 200, resp);
 		} else
-			page(w, lang, "unsubscribe", v, 200, resp);
+			web_page(w, lang, "unsubscribe", v, 200, resp);
 		subscriber_free(s);
 		return;
 	}
@@ -303,14 +298,14 @@ unsubscribe(struct web *w, const struct http_request *req, const char *tok,
 	if (rc < 0) {
 		log_warnx("%s: failed", what.data);
 		tv_free(v);
-		server_error(w, req, s, resp);
+		web_server_error(w, req, s, resp);
 	} else {
 		char *line = str_sanitize(what.data);
 
 		log_info("%s", line);
 		free(line);
 		tv_set(v, "already", tv_bool(rc == 0));
-		page(w, lang, "unsubscribed", v, 200, resp);
+		web_page(w, lang, "unsubscribed", v, 200, resp);
 	}
 	buf_free(&what);
 	subscriber_free(s);
@@ -327,20 +322,20 @@ confirm(struct web *w, const struct http_request *req, const char *tok,
 	char lang[16];
 	int rc;
 
-	if ((rc = by_token(w, tok, &s)) != 0) {
+	if ((rc = web_by_token(w, tok, &s)) != 0) {
 		if (rc < 0)
-			server_error(w, req, NULL, resp);
+			web_server_error(w, req, NULL, resp);
 		else
-			not_found(w, req, resp);
+			web_not_found(w, req, resp);
 		return;
 	}
-	page_lang(w, s, req->accept_language, lang);
-	v = person_tv(s);
-	if (!is_post(req) || strcmp(s->status, "pending") != 0) {
+	web_page_lang(w, s, req->accept_language, lang);
+	v = web_person_tv(s);
+	if (!web_is_post(req) || strcmp(s->status, "pending") != 0) {
 		tv_set(v, strcmp(s->status, "pending") == 0 ? "pending" :
 		    strcmp(s->status, "active") == 0 ? "active" : "closed",
 		    tv_bool(1));
-		page(w, lang, "confirm", v, 200, resp);
+		web_page(w, lang, "confirm", v, 200, resp);
 		subscriber_free(s);
 		return;
 	}
@@ -358,13 +353,13 @@ confirm(struct web *w, const struct http_request *req, const char *tok,
 	if (rc < 0) {
 		log_warnx("%s: failed", what.data);
 		tv_free(v);
-		server_error(w, req, s, resp);
+		web_server_error(w, req, s, resp);
 	} else {
 		char *line = str_sanitize(what.data);
 
 		log_info("%s", line);
 		free(line);
-		page(w, lang, "confirmed", v, 200, resp);
+		web_page(w, lang, "confirmed", v, 200, resp);
 	}
 	buf_free(&what);
 	subscriber_free(s);
@@ -435,7 +430,7 @@ feed(struct web *w, const struct http_request *req,
 	if (text == NULL) {
 		log_warnx("web: calendar: %s", err ? err : "?");
 		free(err);
-		server_error(w, req, NULL, resp);
+		web_server_error(w, req, NULL, resp);
 		return;
 	}
 	calendar(req, text, newest, resp);
@@ -455,12 +450,12 @@ district_feed(struct web *w, const struct http_request *req,
 
 		free(err);
 		if (id <= 0) {
-			not_found(w, req, resp);
+			web_not_found(w, req, resp);
 			return;
 		}
 	}
 	if (eventics_collect(w->db, time(NULL), 0, district, &l) < 0)
-		server_error(w, req, NULL, resp);
+		web_server_error(w, req, NULL, resp);
 	else
 		feed(w, req, &l, resp);
 	eventics_list_free(&l);
@@ -479,13 +474,13 @@ event_file(struct web *w, const struct http_request *req, const char *uid,
 	if ((rc = event_find_uid(w->db, uid, &id)) == 0)
 		rc = event_get(w->db, id, &ev);
 	if (rc < 0) {
-		server_error(w, req, NULL, resp);
+		web_server_error(w, req, NULL, resp);
 		return;
 	}
 	if (rc > 0 || strcmp(ev->status, "published") != 0) {
 		if (rc == 0)
 			event_free(ev);
-		not_found(w, req, resp);
+		web_not_found(w, req, resp);
 		return;
 	}
 	memset(&l, 0, sizeof(l));
@@ -498,8 +493,8 @@ event_file(struct web *w, const struct http_request *req, const char *uid,
 
 /* If path is prefix + X + suffix with X non-empty and without '/',
  * X (caller frees), else NULL. */
-static char *
-path_arg(const char *path, const char *prefix, const char *suffix)
+char *
+web_path_arg(const char *path, const char *prefix, const char *suffix)
 {
 	size_t np = strlen(prefix), ns = strlen(suffix), n = strlen(path);
 
@@ -521,18 +516,18 @@ route(struct web *w, const struct http_request *req,
 	    strcmp(req->method, "HEAD") == 0;
 	char *arg;
 
-	if ((arg = path_arg(path, "/u/", "")) != NULL)
+	if ((arg = web_path_arg(path, "/u/", "")) != NULL)
 		unsubscribe(w, req, arg, resp);
-	else if ((arg = path_arg(path, "/c/", "")) != NULL)
+	else if ((arg = web_path_arg(path, "/c/", "")) != NULL)
 		confirm(w, req, arg, resp);
 	else if (get && strcmp(path, "/kalender.ics") == 0)
 		district_feed(w, req, NULL, resp);
-	else if (get && (arg = path_arg(path, "/kalender/", ".ics")) != NULL)
+	else if (get && (arg = web_path_arg(path, "/kalender/", ".ics")) != NULL)
 		district_feed(w, req, arg, resp);
-	else if (get && (arg = path_arg(path, "/e/", ".ics")) != NULL)
+	else if (get && (arg = web_path_arg(path, "/e/", ".ics")) != NULL)
 		event_file(w, req, arg, resp);
 	else
-		not_found(w, req, resp);
+		web_not_found(w, req, resp);
 	free(arg);
 }
 
