@@ -353,46 +353,86 @@ apply_bounce(const struct config *cfg, struct db *db,
 	return rc < 0 ? -1 : INBOX_HANDLED;
 }
 
-/* A new pending subscriber for m->from: 0 and *s, or an outcome. */
+/* A new pending subscriber for email with f: 0 and *s, 2 when the
+ * address cannot be subscribed (said in w), -1. */
 static int
-add_pending(const struct config *cfg, struct db *db,
-    const struct inbox_msg *m, struct buf *w, struct subscriber **s)
+add_pending(const struct config *cfg, struct db *db, const char *email,
+    const struct sub_fields *fields, struct buf *w, struct subscriber **s)
 {
-	struct sub_fields f;
+	struct sub_fields f = *fields;
 	char *err = NULL;
 	int rc;
 
-	memset(&f, 0, sizeof(f));
-	f.name = m->from_name;
-	f.default_language = cfg->language;
-	rc = subscriber_add(db, m->from, &f, 0, NULL, 0, &err);
+	if (f.default_language == NULL)
+		f.default_language = cfg->language;
+	rc = subscriber_add(db, email, &f, 0, NULL, 0, &err);
 	if (rc == SUB_ERR_INVALID && f.name != NULL) {
 		/* a display name we cannot take: without it */
 		free(err);
 		err = NULL;
 		f.name = NULL;
-		rc = subscriber_add(db, m->from, &f, 0, NULL, 0, &err);
+		rc = subscriber_add(db, email, &f, 0, NULL, 0, &err);
 	}
 	free(err);
 	if (rc == SUB_ERR_FORGOTTEN) {
 		buf_puts(w, ": asked to be forgotten earlier; for the "
 		    "coordinator (rundbrief subscriber add … --confirmed)");
-		return INBOX_UNHANDLED;
+		return 2;
 	}
-	if (rc == SUB_ERR_INVALID) {
+	if (rc == SUB_ERR_INVALID || rc == SUB_ERR_DISTRICT) {
 		buf_puts(w, ": not an address we can subscribe");
-		return INBOX_UNHANDLED;
+		return 2;
 	}
-	if (rc < 0 || subscriber_get(db, m->from, s) != 0)
+	if (rc < 0 || subscriber_get(db, email, s) != 0)
 		return -1;
 	return 0;
+}
+
+int
+inbox_subscribe(const struct config *cfg, struct db *db, const char *email,
+    const struct sub_fields *f, const char *source, time_t now,
+    struct buf *w)
+{
+	struct subscriber *s = NULL;
+	int rc;
+
+	rc = subscriber_get(db, email, &s);
+	if (rc == SUB_ERR_DB)
+		return -1;
+	if (rc == SUB_ERR_NOTFOUND) {
+		if ((rc = add_pending(cfg, db, email, f, w, &s)) != 0)
+			return rc;
+		buf_puts(w, ": new, pending");
+	} else if (strcmp(s->status, "active") == 0) {
+		buf_puts(w, ": subscribed already");
+		subscriber_free(s);
+		return 0;
+	} else if (strcmp(s->status, "pending") == 0) {
+		time_t last = outbox_last_notice(db, s->id, "confirm");
+		if (last != 0 && now - last < CONFIRM_AGAIN) {
+			buf_puts(w, ": pending, a confirmation request went "
+			    "out within the last day");
+			subscriber_free(s);
+			return 0;
+		}
+		buf_puts(w, ": pending");
+	} else
+		buf_printf(w, ": was %s, pending again", s->status);
+	/* the request itself; consent comes with the confirmation */
+	rc = subscriber_set_status_at(db, s->id, "pending", source, now, NULL);
+	if (rc >= 0)
+		rc = notice(cfg, db, "confirm", s->id, now, w);
+	if (rc >= 0)
+		buf_puts(w, ", confirmation request queued");
+	subscriber_free(s);
+	return rc < 0 ? -1 : 1;
 }
 
 static int
 apply_subscribe(const struct config *cfg, struct db *db,
     const struct inbox_msg *m, time_t now, struct buf *w)
 {
-	struct subscriber *s = NULL;
+	struct sub_fields f;
 	int rc;
 
 	if (m->from == NULL) {
@@ -400,36 +440,11 @@ apply_subscribe(const struct config *cfg, struct db *db,
 		return INBOX_UNHANDLED;
 	}
 	buf_printf(w, "subscribe %s", m->from);
-	rc = subscriber_get(db, m->from, &s);
-	if (rc == SUB_ERR_DB)
-		return -1;
-	if (rc == SUB_ERR_NOTFOUND) {
-		if ((rc = add_pending(cfg, db, m, w, &s)) != 0)
-			return rc;
-		buf_puts(w, ": new, pending");
-	} else if (strcmp(s->status, "active") == 0) {
-		buf_puts(w, ": subscribed already");
-		subscriber_free(s);
-		return INBOX_HANDLED;
-	} else if (strcmp(s->status, "pending") == 0) {
-		time_t last = outbox_last_notice(db, s->id, "confirm");
-		if (last != 0 && now - last < CONFIRM_AGAIN) {
-			buf_puts(w, ": pending, a confirmation request went "
-			    "out within the last day");
-			subscriber_free(s);
-			return INBOX_HANDLED;
-		}
-		buf_puts(w, ": pending");
-	} else
-		buf_printf(w, ": was %s, pending again", s->status);
-	/* their own mail is the request; consent comes with the reply */
-	rc = subscriber_set_status_at(db, s->id, "pending", "mail", now, NULL);
-	if (rc >= 0)
-		rc = notice(cfg, db, "confirm", s->id, now, w);
-	if (rc >= 0)
-		buf_puts(w, ", confirmation request queued");
-	subscriber_free(s);
-	return rc < 0 ? -1 : INBOX_HANDLED;
+	memset(&f, 0, sizeof(f));
+	f.name = m->from_name;
+	/* their own mail is the request */
+	rc = inbox_subscribe(cfg, db, m->from, &f, "mail", now, w);
+	return rc < 0 ? -1 : rc == 2 ? INBOX_UNHANDLED : INBOX_HANDLED;
 }
 
 static int

@@ -15,6 +15,7 @@ struct buf;
 struct config;
 struct db;
 struct inbox_msg;
+struct sub_fields;
 struct subscriber;
 
 enum inbox_outcome {
@@ -57,6 +58,24 @@ int inbox_unsubscribe(const struct config *cfg, struct db *db,
 int inbox_confirm(const struct config *cfg, struct db *db,
     const struct subscriber *s, const char *source, time_t now,
     struct buf *w);
+
+/*
+ * THE SUBSCRIBE RULE, for every way a person asks (a mail "anmelden", the
+ * web form): a new address becomes pending with the fields of f (f's
+ * default_language NULL: [general] language; a name subscriber_add()
+ * refuses is dropped) and gets the confirmation request; a pending one
+ * gets the request again, at most once a day; an unsubscribed or bounced
+ * one is pending again (the request is new) with a request; an active one:
+ * nothing, no mail. An existing subscriber keeps their fields. The request
+ * is recorded with source ("mail", "web"; consent comes with the
+ * confirmation). Inside the caller's transaction; appends what was done
+ * to w. Returns 1 when a request was queued, 0 when nothing was to be
+ * done, 2 when the address cannot be subscribed (forgotten earlier, not
+ * valid, an unknown district), -1 on a database error.
+ */
+int inbox_subscribe(const struct config *cfg, struct db *db,
+    const char *email, const struct sub_fields *f, const char *source,
+    time_t now, struct buf *w);
 
 /* Pending subscriptions older than [imap] confirm_expiry are removed.
  * Returns how many, or -1. */

@@ -73,8 +73,9 @@ fold_name(const char *name)
 	return buf_steal(&b);
 }
 
-static int
-check_fields(const char *email, const struct sub_fields *f, char **errstr)
+int
+subscriber_check_fields(const char *email, const struct sub_fields *f,
+    char **errstr)
 {
 	size_t i;
 
@@ -484,7 +485,7 @@ add_folded(struct db *db, const char *email, const struct sub_fields *f,
 	char *status = NULL;
 	int rc;
 
-	if ((rc = check_fields(email, f, errstr)) < 0)
+	if ((rc = subscriber_check_fields(email, f, errstr)) < 0)
 		return rc;
 	if (lookup_id(db, email, &status) > 0) {
 		*errstr = xasprintf("%s is already a subscriber (status %s); "
@@ -518,7 +519,7 @@ upsert_folded(struct db *db, const char *email, const struct sub_fields *f,
 	int rc, changed;
 	sqlite3_stmt *st;
 
-	if ((rc = check_fields(email, f, errstr)) < 0)
+	if ((rc = subscriber_check_fields(email, f, errstr)) < 0)
 		return rc;
 	sid = lookup_id(db, email, &status);
 	if (sid == 0) {
@@ -565,7 +566,7 @@ update_folded(struct db *db, const char *email, const struct sub_fields *f,
 	int64_t sid;
 	int rc;
 
-	if ((rc = check_fields(NULL, f, errstr)) < 0)
+	if ((rc = subscriber_check_fields(NULL, f, errstr)) < 0)
 		return rc;
 	sid = lookup_id(db, email, NULL);
 	if (sid == 0) {

@@ -73,6 +73,15 @@ int subscriber_valid_email(const char *s);
 int subscriber_valid_language(const char *s);
 
 /*
+ * The checks of add, import and set (the tool's validators, also for the
+ * web form): email (may be NULL), name, language, invitations, topics.
+ * Districts are checked against the table by add and set. 0, or
+ * SUB_ERR_INVALID with *errstr.
+ */
+int subscriber_check_fields(const char *email, const struct sub_fields *f,
+    char **errstr);
+
+/*
  * Adds a new subscriber. confirmed != 0 records consent (source, now) and
  * makes them active; else pending. A forgotten address needs confirmed.
  * create_districts != 0 creates unknown districts. Returns SUB_ADDED or a
