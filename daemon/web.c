@@ -11,7 +11,9 @@
  * hex digits; the subscriber found by it is then compared again with
  * mem_equal_ct(). Whatever is wrong with a token (malformed, unknown),
  * the answer is the same 404 page, byte for byte, so nobody can tell
- * which tokens exist.
+ * which tokens exist. A client that sends more than WEB_TOKEN_MAX wrong
+ * tokens in WEB_TOKEN_WINDOW gets 429 on every token path (a right token
+ * too, so the answer tells nothing) until the window is over.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -30,9 +32,13 @@
 #include "tmplset.h"
 #include "util.h"
 #include "web.h"
+#include "webguard.h"
 #include "webpriv.h"
 
 #define TOKEN_LEN 32
+
+/* Counters kept for the limits (webguard.h): clients and addresses. */
+#define GUARD_SLOTS 4096
 
 
 struct web *
@@ -46,6 +52,7 @@ web_new(const struct config *cfg, char **errstr)
 	}
 	w->cfg = cfg;
 	w->ts = tmplset_new(cfg->templates, cfg->language);
+	w->guard = webguard_new(GUARD_SLOTS);
 	pthread_mutex_init(&w->lock, NULL);
 	return w;
 }
@@ -56,6 +63,7 @@ web_free(struct web *w)
 	if (w == NULL)
 		return;
 	pthread_mutex_destroy(&w->lock);
+	webguard_free(w->guard);
 	tmplset_free(w->ts);
 	db_close(w->db);
 	free(w);
@@ -192,6 +200,41 @@ web_not_found(struct web *w, const struct http_request *req,
 }
 
 void
+web_too_many(struct web *w, const struct http_request *req,
+    struct http_response *resp)
+{
+	char lang[16];
+
+	web_page_lang(w, NULL, req->accept_language, lang);
+	web_page(w, lang, "toomany", NULL, 429, resp);
+}
+
+static const char *
+client_of(const struct http_request *req)
+{
+	return req->client != NULL ? req->client : "";
+}
+
+void
+web_bad_token(struct web *w, const struct http_request *req,
+    struct http_response *resp)
+{
+	if (webguard_hit(w->guard, "token", client_of(req), WEB_TOKEN_MAX,
+	    WEB_TOKEN_WINDOW, time(NULL)))
+		web_too_many(w, req, resp);
+	else
+		web_not_found(w, req, resp);
+}
+
+/* 1 if path carries a token: /u/ /c/ /p/ /r/. */
+static int
+token_path(const char *path)
+{
+	return path[0] == '/' && strchr("ucpr", path[1]) != NULL &&
+	    path[1] != '\0' && path[2] == '/';
+}
+
+void
 web_server_error(struct web *w, const struct http_request *req,
     const struct subscriber *s, struct http_response *resp)
 {
@@ -271,7 +314,7 @@ unsubscribe(struct web *w, const struct http_request *req, const char *tok,
 		if (rc < 0)
 			web_server_error(w, req, NULL, resp);
 		else
-			web_not_found(w, req, resp);
+			web_bad_token(w, req, resp);
 		return;
 	}
 	web_page_lang(w, s, req->accept_language, lang);
@@ -326,7 +369,7 @@ confirm(struct web *w, const struct http_request *req, const char *tok,
 		if (rc < 0)
 			web_server_error(w, req, NULL, resp);
 		else
-			web_not_found(w, req, resp);
+			web_bad_token(w, req, resp);
 		return;
 	}
 	web_page_lang(w, s, req->accept_language, lang);
@@ -514,9 +557,15 @@ route(struct web *w, const struct http_request *req,
 	const char *path = req->path ? req->path : "/";
 	int get = strcmp(req->method, "GET") == 0 ||
 	    strcmp(req->method, "HEAD") == 0;
-	char *arg;
+	char *arg = NULL;
 
-	if ((arg = web_path_arg(path, "/u/", "")) != NULL)
+	if (token_path(path) && webguard_over(w->guard, "token",
+	    client_of(req), WEB_TOKEN_MAX, WEB_TOKEN_WINDOW, time(NULL)))
+		web_too_many(w, req, resp);
+	else if (strcmp(path, "/anmelden") == 0 ||
+	    strcmp(path, "/subscribe") == 0)
+		web_subscribe(w, req, resp);
+	else if ((arg = web_path_arg(path, "/u/", "")) != NULL)
 		unsubscribe(w, req, arg, resp);
 	else if ((arg = web_path_arg(path, "/c/", "")) != NULL)
 		confirm(w, req, arg, resp);
@@ -526,6 +575,8 @@ route(struct web *w, const struct http_request *req,
 		district_feed(w, req, arg, resp);
 	else if (get && (arg = web_path_arg(path, "/e/", ".ics")) != NULL)
 		event_file(w, req, arg, resp);
+	else if (token_path(path))
+		web_bad_token(w, req, resp);
 	else
 		web_not_found(w, req, resp);
 	free(arg);

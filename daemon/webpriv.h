@@ -15,13 +15,20 @@ struct db;
 struct subscriber;
 struct tmplset;
 struct tv;
+struct webguard;
 
 struct web {
 	const struct config *cfg;
 	struct db *db;
 	struct tmplset *ts;
+	struct webguard *guard;   /* the limits against abuse */
 	pthread_mutex_t lock;
 };
+
+/* Wrong or malformed tokens: at most this many per client in this many
+ * seconds, then 429 for every token path from that client. */
+#define WEB_TOKEN_MAX 20
+#define WEB_TOKEN_WINDOW 600
 
 /* The page language: the subscriber's (s may be NULL), else the best
  * Accept-Language we have pages for, else [general] language. */
@@ -35,6 +42,21 @@ void web_page(struct web *w, const char *lang, const char *name,
 
 /* The neutral 404 page (every unknown path, every bad token). */
 void web_not_found(struct web *w, const struct http_request *req,
+    struct http_response *resp);
+
+/* For a token that names nobody (malformed or unknown) on a token path
+ * (/u/ /c/ /p/ /r/): counts it against the client, then the neutral 404,
+ * or the 429 page when the client is over WEB_TOKEN_MAX. */
+void web_bad_token(struct web *w, const struct http_request *req,
+    struct http_response *resp);
+
+/* The 429 page: the same for everyone over a limit (it depends on the
+ * Accept-Language only). */
+void web_too_many(struct web *w, const struct http_request *req,
+    struct http_response *resp);
+
+/* /anmelden and /subscribe (websub.c). */
+void web_subscribe(struct web *w, const struct http_request *req,
     struct http_response *resp);
 
 /* The 500 page. */
