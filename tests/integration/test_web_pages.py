@@ -243,6 +243,56 @@ class WebPages(unittest.TestCase):
         status, _, _ = self.request("GET", "/kalender/Nirgendwo.ics")
         self.assertEqual(status, 404)
 
+    def test_subscribe_form(self):
+        """The form through the real server: a new address becomes pending
+        with a confirm mail; a subscribed one gets the same page and no
+        mail; the honeypot stores nothing; the confirm mail goes out."""
+        self.ok("district", "add", "Nord")
+        self.ok("subscriber", "add", "nora@example.org", "--confirmed",
+                "--no-mail")
+        self.start_web()
+        status, hdrs, body = self.request("GET", "/anmelden")
+        self.assertEqual(status, 200)
+        self.assertIn(b'name="website"', body)
+        self.assertIn(b'value="Nord"', body)
+        self.assertIn(b"Netz &lt;b&gt;Kreis&lt;/b&gt;", body)
+        self.assertIn("default-src 'none'", hdrs["Content-Security-Policy"])
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+
+        def post(addr, **extra):
+            fields = {"email": addr, "name": "Neu <i>", "language": "de",
+                      "district": "Nord", "website": ""}
+            fields.update(extra)
+            return self.request("POST", "/anmelden", headers=form,
+                                body=urllib.parse.urlencode(fields))
+        status, _, new = post("neu@example.org")
+        self.assertEqual(status, 200)
+        self.assertEqual(self.sql(
+            "SELECT status, consent_source, name FROM subscribers WHERE"
+            " email = 'neu@example.org'"), [("pending", "web", "Neu <i>")])
+        self.assertEqual(self.sql(
+            "SELECT count(*) FROM outbox o JOIN mailings m ON m.id ="
+            " o.mailing_id JOIN subscribers s ON s.id = o.subscriber_id"
+            " WHERE m.kind = 'confirm' AND s.email = 'neu@example.org'"),
+            [(1,)])
+        before = self.state()
+        status, _, known = post("nora@example.org")
+        self.assertEqual((status, known), (200, new))
+        status, _, trap = post("nix@example.org", website="x")
+        self.assertEqual((status, trap), (200, new))
+        self.assertEqual(self.state(), before)
+        status, _, body = post("kein-at")
+        self.assertEqual(status, 400)
+        self.assertEqual(self.state(), before)
+        # the daemon's queue sends the confirm mail with the /c/ link
+        self.ok("queue", "run")
+        tok = self.token("neu@example.org")
+        found = [m for m in self.mails()
+                 if BASE_URL + "c/" + tok in self.links(m)]
+        self.assertEqual(len(found), 1)
+        self.assertEqual(found[0]["To"].addresses[0].addr_spec,
+                         "neu@example.org")
+
 
 if __name__ == "__main__":
     unittest.main()
