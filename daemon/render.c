@@ -278,7 +278,7 @@ render_person_tv(struct render *r, const char *lang,
 	const struct config *cfg = r->cfg;
 	const struct words *w = words_for(lang);
 	struct tv *o = tv_object(), *sub = tv_object(), *un = tv_object(),
-	    *cf = tv_object();
+	    *cf = tv_object(), *pr;
 	char *t;
 
 	tv_set_str(sub, "name", s->name);
@@ -294,6 +294,15 @@ render_person_tv(struct render *r, const char *lang,
 	tv_set(o, "unsubscribe", un);
 	links_tv(cf, cfg, "c", w->confirm_subject, s->token);
 	tv_set(o, "confirm", cf);
+	/* the preferences page is a link only: url, "" without a base_url */
+	t = cfg->base_url == NULL ? xstrdup("") : xasprintf("%s%sp/%s",
+	    cfg->base_url, cfg->base_url[0] != '\0' &&
+	    cfg->base_url[strlen(cfg->base_url) - 1] == '/' ? "" : "/",
+	    s->token);
+	pr = tv_object();
+	tv_set_str(pr, "url", t);
+	tv_set(o, "preferences", pr);
+	free(t);
 	return o;
 }
 

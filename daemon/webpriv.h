@@ -69,6 +69,10 @@ int web_by_token(struct web *w, const char *tok, struct subscriber **s);
 
 int web_is_post(const struct http_request *req);
 
+/* /p/TOKEN: the preferences page (webprefs.c). */
+void web_preferences(struct web *w, const struct http_request *req,
+    const char *tok, struct http_response *resp);
+
 /* "a…@example.org" (caller frees). */
 char *web_mask_email(const char *email);
 

@@ -157,6 +157,7 @@ class WebPages(unittest.TestCase):
             "dora@example.org")
         self.assertIn(BASE_URL + "u/" + anna, links)
         self.assertIn(BASE_URL + "c/" + dora, links)
+        self.assertIn(BASE_URL + "p/" + anna, links)  # the footer
 
         self.start_web()
         before = self.state()
@@ -164,7 +165,7 @@ class WebPages(unittest.TestCase):
             path = "/" + url[len(BASE_URL):]
             for method in ("GET", "HEAD"):
                 status, hdrs, body = self.request(method, path)
-                if path.startswith(("/u/", "/c/")):
+                if path.startswith(("/u/", "/c/", "/p/")):
                     self.assertEqual(status, 200, "%s %s" % (method, path))
                 self.assertIn(status, (200, 404), "%s %s" % (method, path))
                 if method == "HEAD":
@@ -292,6 +293,81 @@ class WebPages(unittest.TestCase):
         self.assertEqual(len(found), 1)
         self.assertEqual(found[0]["To"].addresses[0].addr_spec,
                          "neu@example.org")
+
+    def test_preferences(self):
+        """The preferences page: GET changes nothing, POST saves what the
+        form asks for, invalid input changes nothing."""
+        self.ok("district", "add", "Nord", "Süd", "Mitte")
+        self.ok("subscriber", "add", "paula@example.org", "--confirmed",
+                "--no-mail", "--name", "Paula", "--district", "Nord",
+                "--topic", "Garten")
+        tok = self.token("paula@example.org")
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        self.start_web()
+
+        def row():
+            return self.sql(
+                "SELECT name, language, newsletter, invitations, updated_at"
+                " FROM subscribers WHERE email = 'paula@example.org'")[0]
+
+        def districts():
+            return sorted(r[0] for r in self.sql(
+                "SELECT d.name FROM subscriber_districts sd JOIN districts d"
+                " ON d.id = sd.district_id JOIN subscribers s ON s.id ="
+                " sd.subscriber_id WHERE s.email = 'paula@example.org'"))
+
+        def topics():
+            return sorted(r[0] for r in self.sql(
+                "SELECT t.topic FROM subscriber_topics t JOIN subscribers s"
+                " ON s.id = t.subscriber_id WHERE s.email ="
+                " 'paula@example.org'"))
+
+        before = (row(), districts(), topics())
+        for method in ("GET", "HEAD"):
+            status, hdrs, body = self.request(method, "/p/" + tok)
+            self.assertEqual(status, 200)
+        page = self.request("GET", "/p/" + tok)[2].decode()
+        self.assertIn('<form method="post">', page)
+        self.assertIn('value="Paula"', page)
+        self.assertIn('value="Nord" checked>', page)
+        self.assertNotIn("<script", page)
+        self.assertEqual((row(), districts(), topics()), before)
+
+        body = urllib.parse.urlencode(
+            [("name", "Paula <b>P</b>"), ("language", "en"),
+             ("district", "Süd"), ("district", "Mitte"),
+             ("topics", "Garten, Chor"), ("topic", "Garten"),
+             ("newsletter", "no"), ("invitations", "none")]).encode()
+        status, _, page = self.request("POST", "/p/" + tok, body=body,
+                                       headers=form)
+        self.assertEqual(status, 200)
+        page = page.decode()
+        self.assertIn("Your preferences are saved.", page)
+        self.assertIn("Paula &lt;b&gt;P&lt;/b&gt;", page)
+        r = row()
+        self.assertEqual(r[:4], ("Paula <b>P</b>", "en", 0, "none"))
+        self.assertEqual(districts(), ["Mitte", "Süd"])
+        self.assertEqual(sorted(t.lower() for t in topics()),
+                         ["chor", "garten"])
+
+        # an unknown district: nothing changes, the page says why
+        saved = (row(), districts(), topics())
+        body = urllib.parse.urlencode(
+            [("name", "Anders"), ("district", "Atlantis"),
+             ("newsletter", "yes")]).encode()
+        status, _, page = self.request("POST", "/p/" + tok, body=body,
+                                       headers=form)
+        self.assertEqual(status, 200)
+        self.assertIn("Atlantis", page.decode())
+        self.assertIn("Nothing was changed", page.decode())
+        self.assertEqual((row(), districts(), topics()), saved)
+
+        # a wrong token: the neutral 404, the same as any unknown path
+        a = self.request("POST", "/p/" + "0" * 32, body=b"name=x",
+                         headers=form)
+        b = self.request("GET", "/nirgends")
+        self.assertEqual(a[0], 404)
+        self.assertEqual(a[2], b[2])
 
 
 if __name__ == "__main__":
