@@ -396,7 +396,7 @@ web_preferences(struct web *w, const struct http_request *req,
 		if (rc < 0)
 			web_server_error(w, req, NULL, resp);
 		else
-			web_not_found(w, req, resp);
+			web_bad_token(w, req, resp);
 		return;
 	}
 	v = web_person_tv(s);
