@@ -136,3 +136,20 @@ audience_each(struct db *db, const struct audience *a,
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? n : -1;
 }
+
+int
+audience_reached(struct db *db, int64_t event_id, int64_t subscriber_id)
+{
+	/* ?1 (the mailing being made) is none here */
+	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM subscribers s"
+	    " WHERE s.id = ?3" REACHED);
+	int rc, n = 0;
+
+	sqlite3_bind_int64(st, 1, 0);
+	sqlite3_bind_int64(st, 2, event_id);
+	sqlite3_bind_int64(st, 3, subscriber_id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? n > 0 : -1;
+}

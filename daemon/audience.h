@@ -52,6 +52,11 @@ int audience_of(const char *mailing_kind);
  * Returns how many, or -1. In the caller's transaction. */
 long audience_enqueue(struct db *db, const struct audience *a, time_t now);
 
+/* 1 when subscriber_id was reached by event_id (an invitation, update or
+ * announcement of it was sent or is on its way to them: the rule of the
+ * update audience), 0 when not, -1 on error. */
+int audience_reached(struct db *db, int64_t event_id, int64_t subscriber_id);
+
 /* One recipient, as audience_each() reports it. */
 struct audience_member {
 	int64_t id;

@@ -220,14 +220,23 @@ apply_rsvp(const struct config *cfg, struct db *db, const struct inbox_msg *m,
 	if (s == NULL)
 		buf_puts(w, " (guest)");
 	subscriber_free(s);
-	rc = rsvp_store(db, &a);
+	rc = inbox_rsvp(cfg, db, ev, &a, now, w);
+	event_free(ev);
+	return rc < 0 ? -1 : INBOX_HANDLED;
+}
+
+int
+inbox_rsvp(const struct config *cfg, struct db *db, const struct event *ev,
+    const struct rsvp *a, time_t now, struct buf *w)
+{
+	int rc = rsvp_store(db, a);
+
 	if (rc == 1)
 		buf_puts(w, ": outdated (an answer with a later DTSTAMP is "
 		    "stored), not stored");
-	else if (rc == 0 && strcmp(ps, "accepted") == 0)
+	else if (rc == 0 && strcmp(a->partstat, "accepted") == 0)
 		rc = check_full(cfg, db, ev, now, w);
-	event_free(ev);
-	return rc < 0 ? -1 : INBOX_HANDLED;
+	return rc;
 }
 
 /* ---- subscriptions ---- */

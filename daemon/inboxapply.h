@@ -14,8 +14,10 @@
 struct buf;
 struct config;
 struct db;
+struct event;
 struct inbox_msg;
 struct sub_fields;
+struct rsvp;
 struct subscriber;
 
 enum inbox_outcome {
@@ -33,6 +35,18 @@ enum inbox_outcome {
  */
 int inbox_apply(const struct config *cfg, struct db *db,
     const struct inbox_msg *m, time_t now, char **what);
+
+/*
+ * THE RSVP RULE, for an answer by calendar reply and by the web page:
+ * a (an answer to ev) is stored unless the stored answer of the same
+ * person for the same occurrence is newer (rsvp_store()); after a stored
+ * acceptance, when the fullest occurrence has as many acceptances as ev
+ * has places, the coordinator gets one notice (events.full_noticed).
+ * Inside the caller's transaction; appends what was done to w. Returns 0
+ * (stored), 1 (outdated, nothing changed) or -1 on a database error.
+ */
+int inbox_rsvp(const struct config *cfg, struct db *db,
+    const struct event *ev, const struct rsvp *a, time_t now, struct buf *w);
 
 /*
  * THE UNSUBSCRIBE RULE, for every way a person asks (a reply, the

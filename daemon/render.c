@@ -227,6 +227,13 @@ event_tv(const char *lang, const struct event *ev, time_t at)
 	return o;
 }
 
+struct tv *
+render_event_values(const char *lang, const struct event *ev, time_t now)
+{
+	return event_tv(lang, ev, ev->rrule != NULL ?
+	    event_next_start(ev, now) : 0);
+}
+
 /* mailto:addr?subject=WORD%20TOKEN */
 static char *
 mailto(const char *addr, const char *word, const char *token)
@@ -268,6 +275,20 @@ links_tv(struct tv *o, const struct config *cfg, const char *path,
 	t = xasprintf("%s %s", word, token);
 	tv_set_str(o, "subject", t);
 	free(t);
+}
+
+/* base_url/r/TOKEN/EVENT, "" without a base_url or a token. */
+char *
+render_rsvp_url(const struct config *cfg, int64_t event_id,
+    const char *token)
+{
+	size_t n = cfg->base_url ? strlen(cfg->base_url) : 0;
+
+	if (n == 0 || token == NULL || *token == '\0')
+		return xstrdup("");
+	return xasprintf("%s%sr/%s/%lld", cfg->base_url,
+	    cfg->base_url[n - 1] == '/' ? "" : "/", token,
+	    (long long)event_id);
 }
 
 /* Values every mail has, for subscriber s in language lang. */
@@ -647,6 +668,14 @@ render_event_mail(struct render *r, const char *name, const struct event *ev,
 
 	stack[0] = render_event_mail_tv(r, name, lang, ev, old, lead, now);
 	stack[1] = render_person_tv(r, lang, s);
+	{
+		/* a deadline invites nobody: nothing to answer */
+		char *u = strcmp(ev->kind, "deadline") == 0 ? xstrdup("") :
+		    render_rsvp_url(r->cfg, ev->id, s->token);
+
+		tv_set_str(stack[1], "rsvp", u);
+		free(u);
+	}
 	rc = render_parts(r, name, lang, stack, 2, NULL, out, errstr);
 	tv_free(stack[0]);
 	tv_free(stack[1]);

@@ -70,6 +70,15 @@ int render_event_mail(struct render *r, const char *name,
     const struct event *ev, const struct event *old, long lead, time_t now,
     const struct subscriber *s, struct rendered *out, char **errstr);
 
+/*
+ * The values of event ev as the event mails show it (title, when in
+ * words, location, online_url, recurrence, cancelled, …: see
+ * templates/README.md), in lang; a recurring event's `when` is its first
+ * occurrence not ended by now. Caller frees (tv_free).
+ */
+struct tv *render_event_values(const char *lang, const struct event *ev,
+    time_t now);
+
 /* "confirm", "welcome" or "unsubscribed". Returns 0 or -1. */
 int render_notice(struct render *r, const char *name,
     const struct subscriber *s, struct rendered *out, char **errstr);

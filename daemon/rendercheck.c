@@ -200,6 +200,10 @@ render_check_names(struct render *r, void (*fn)(void *arg, const char *msg),
 
 			ctx[0] = mail_ctx(r, name, langs[l], &nl, &s, &ev);
 			ctx[1] = render_person_tv(r, langs[l], &s);
+			/* an event mail's person values carry its rsvp link */
+			if (strcmp(name, "newsletter") != 0 &&
+			    tv_get(ctx[0], "event") != NULL)
+				tv_set_str(ctx[1], "rsvp", "");
 			for (i = 0; i < 2; i++)
 				keys_collect(&ks, ctx[i]);
 			for (p = 0; tmplset_parts[p] != NULL; p++) {

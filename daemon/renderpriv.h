@@ -8,6 +8,7 @@
 #define RUNDBRIEF_RENDERPRIV_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "render.h"
@@ -33,6 +34,11 @@ struct tv *render_base_tv(struct render *r, const char *lang);
 /* The values about the recipient s: name, greeting, links. */
 struct tv *render_person_tv(struct render *r, const char *lang,
     const struct subscriber *s);
+
+/* An event mail's `rsvp`: base_url/r/TOKEN/EVENT, the web page to answer
+ * on; "" without a base_url or a token (caller frees). */
+char *render_rsvp_url(const struct config *cfg, int64_t event_id,
+    const char *token);
 
 /* The newsletter's context in lang for the events s sees (base included). */
 struct tv *render_newsletter_tv(struct render *r, const struct newsletter *nl,

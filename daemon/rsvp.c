@@ -44,6 +44,25 @@ rsvp_store(struct db *db, const struct rsvp *r)
 }
 
 int
+rsvp_get(struct db *db, int64_t event_id, const char *occurrence,
+    const char *email, char **partstat)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT partstat FROM rsvps WHERE"
+	    " event_id = ? AND occurrence = ? AND email = ?");
+	int rc;
+
+	*partstat = NULL;
+	sqlite3_bind_int64(st, 1, event_id);
+	db_bind_text(st, 2, occurrence);
+	db_bind_text(st, 3, email);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*partstat = xstrdup(db_col_text(st, 0));
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+}
+
+int
 rsvp_counts(struct db *db, int64_t event_id, struct rsvp_counts *c)
 {
 	sqlite3_stmt *st = db_stmt(db, "SELECT subscriber_id IS NULL, partstat,"

@@ -40,6 +40,14 @@ struct rsvp {
  */
 int rsvp_store(struct db *db, const struct rsvp *r);
 
+/*
+ * The stored answer of email (lower-cased) to event_id for occurrence
+ * ("" = the series): 0 and *partstat (caller frees), 1 when there is
+ * none, -1 on error.
+ */
+int rsvp_get(struct db *db, int64_t event_id, const char *occurrence,
+    const char *email, char **partstat);
+
 /* The answers to an event, all occurrences together. */
 struct rsvp_counts {
 	long accepted, tentative, declined;                   /* subscribers */

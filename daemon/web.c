@@ -571,6 +571,8 @@ route(struct web *w, const struct http_request *req,
 		confirm(w, req, arg, resp);
 	else if ((arg = web_path_arg(path, "/p/", "")) != NULL)
 		web_preferences(w, req, arg, resp);
+	else if (strncmp(path, "/r/", 3) == 0)
+		web_rsvp(w, req, path + 3, resp);
 	else if (get && strcmp(path, "/kalender.ics") == 0)
 		district_feed(w, req, NULL, resp);
 	else if (get && (arg = web_path_arg(path, "/kalender/", ".ics")) != NULL)

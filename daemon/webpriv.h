@@ -84,4 +84,11 @@ struct tv *web_person_tv(const struct subscriber *s);
 char *web_path_arg(const char *path, const char *prefix,
     const char *suffix);
 
+/* The pages in files of their own, called by route() with the path
+ * after their prefix. */
+
+/* /r/TOKEN/EVENT: the answer to an invitation (webrsvp.c). */
+void web_rsvp(struct web *w, const struct http_request *req,
+    const char *arg, struct http_response *resp);
+
 #endif

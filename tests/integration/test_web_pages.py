@@ -4,7 +4,9 @@ newsletter and a confirmation request into the file transport, a link
 scanner GETs and HEADs every https link in them (nothing in the database
 changes), then the unsubscribe page, the RFC 8058 one-click POST byte for
 byte as Gmail sends it, the confirmation page and the calendar feeds are
-driven with http.client and the database is checked afterwards. Run by
+driven with http.client and the database is checked afterwards; an
+invitation carries the RSVP link /r/TOKEN/EVENT, and answers POSTed to
+it land in the rsvps table. Run by
 `make check` (RUNDBRIEF_BUILD names the build dir)."""
 import email
 import email.policy
@@ -366,6 +368,73 @@ class WebPages(unittest.TestCase):
         a = self.request("POST", "/p/" + "0" * 32, body=b"name=x",
                          headers=form)
         b = self.request("GET", "/nirgends")
+
+    def test_rsvp(self):
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        self.ok("subscriber", "add", "anna@example.org", "--confirmed",
+                "--no-mail")
+        self.ok("subscriber", "add", "bert@example.org", "--confirmed",
+                "--no-mail")
+        self.ok("event", "add", "--kind", "training", "--title",
+                "Schulung <script>x</script>", "--start", "2031-05-10 18:00",
+                "--location", "Rathaus", "--capacity", "1")
+        self.ok("event", "publish", "1")  # the invitations
+        self.ok("queue", "run")
+        anna, bert = self.token("anna@example.org"), self.token(
+            "bert@example.org")
+        link = BASE_URL + "r/%s/1" % anna
+        invitations = [m for m in self.mails()
+                       if "anna@example.org" in str(m["To"])]
+        self.assertEqual(len(invitations), 1)
+        msg = invitations[0]
+        self.assertIn(link, self.links(msg))
+        texts = {p.get_content_type(): p.get_content() for p in msg.walk()
+                 if p.get_content_maintype() == "text"}
+        self.assertIn(link, texts["text/plain"])
+        self.assertIn('href="%s"' % link, texts["text/html"])
+        self.assertIn("text/calendar", texts)
+
+        self.start_web()
+        rsvps = "SELECT email, occurrence, partstat FROM rsvps ORDER BY email"
+        before = self.state()
+        for method in ("GET", "HEAD"):
+            status, _, body = self.request(method, "/r/%s/1" % anna)
+            self.assertEqual(status, 200)
+        page = self.request("GET", "/r/%s/1" % anna)[2].decode()
+        self.assertIn("Schulung &lt;script&gt;x&lt;/script&gt;", page)
+        self.assertNotIn("<script", page)
+        self.assertIn("Samstag, 10. Mai 2031", page)
+        self.assertEqual(page.count('<form method="post"'), 3)
+        self.assertEqual(self.state(), before)
+        self.assertEqual(self.sql(rsvps), [])
+
+        status, _, body = self.request("POST", "/r/%s/1" % anna,
+                                       body=b"answer=accepted", headers=form)
+        self.assertEqual(status, 200)
+        self.assertIn("Sie sind dabei", body.decode())
+        self.assertEqual(self.sql(rsvps),
+                         [("anna@example.org", "", "accepted")])
+        # one place, taken: bert may only decline, the coordinator is told
+        self.assertEqual(self.sql("SELECT full_noticed FROM events"), [(1,)])
+        self.assertEqual(self.sql("SELECT count(*) FROM mailings WHERE"
+                                  " kind = 'notice'"), [(1,)])
+        page = self.request("GET", "/r/%s/1" % bert)[2].decode()
+        self.assertIn("Alle Plätze sind vergeben", page)
+        self.assertEqual(page.count('<form method="post"'), 1)
+        status, _, _ = self.request("POST", "/r/%s/1" % bert,
+                                    body=b"answer=accepted", headers=form)
+        self.assertEqual(status, 409)
+        self.assertEqual(self.sql(rsvps),
+                         [("anna@example.org", "", "accepted")])
+        # a later answer replaces the earlier
+        status, _, _ = self.request("POST", "/r/%s/1" % anna,
+                                    body=b"answer=declined", headers=form)
+        self.assertEqual(status, 200)
+        self.assertEqual(self.sql(rsvps),
+                         [("anna@example.org", "", "declined")])
+        # a bad token and an unknown event: the neutral 404
+        a = self.request("GET", "/r/%s/1" % ("0" * 32))
+        b = self.request("GET", "/r/%s/2" % anna)
         self.assertEqual(a[0], 404)
         self.assertEqual(a[2], b[2])
 
