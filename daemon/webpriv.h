@@ -58,4 +58,9 @@ struct tv *web_person_tv(const struct subscriber *s);
 char *web_path_arg(const char *path, const char *prefix,
     const char *suffix);
 
+/* /archiv/ and /archiv/YYYY-MM (webarchive.c); path starts with
+ * "/archiv". */
+void web_archive(struct web *w, const struct http_request *req,
+    const char *path, struct http_response *resp);
+
 #endif
