@@ -157,6 +157,9 @@ class WebPages(unittest.TestCase):
             "dora@example.org")
         self.assertIn(BASE_URL + "u/" + anna, links)
         self.assertIn(BASE_URL + "c/" + dora, links)
+        (y, mo), = self.sql("SELECT year, month FROM mailings WHERE"
+                            " kind = 'newsletter'")
+        self.assertIn(BASE_URL + "archiv/%04d-%02d" % (y, mo), links)
 
         self.start_web()
         before = self.state()
@@ -292,6 +295,7 @@ class WebPages(unittest.TestCase):
                       hdrs["Content-Security-Policy"])
         page = body.decode()
         self.assertIn("<strong>Sommerfest</strong>", page)
+        self.assertNotIn("Im Browser ansehen", page)  # it is in one
         self.assertIn("April 2031", page)
         for t in tokens:
             self.assertNotIn(t, page)
