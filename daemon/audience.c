@@ -5,7 +5,10 @@
 
 #include "audience.h"
 #include "db.h"
+#include "district.h"
 #include "log.h"
+#include "subscriber.h"
+#include "topic.h"
 #include "util.h"
 
 /*
@@ -152,4 +155,50 @@ audience_reached(struct db *db, int64_t event_id, int64_t subscriber_id)
 		n = sqlite3_column_int(st, 0);
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? n > 0 : -1;
+}
+
+/* ---- the made-up reader ---- */
+
+static void
+add_district(void *arg, int64_t id, const char *name, long subscribers,
+    long events)
+{
+	struct subscriber *s = arg;
+
+	(void)id;
+	(void)subscribers;
+	(void)events;
+	s->districts = xrealloc(s->districts, (s->ndistricts + 1) *
+	    sizeof(char *));
+	s->districts[s->ndistricts++] = xstrdup(name);
+}
+
+static void
+add_topic(void *arg, const struct topic_use *t)
+{
+	struct subscriber *s = arg;
+
+	s->topics = xrealloc(s->topics, (s->ntopics + 1) * sizeof(char *));
+	s->topics[s->ntopics++] = xstrdup(t->name);
+}
+
+struct subscriber *
+audience_everyone(struct db *db, const char *lang, const char *name,
+    const char *email)
+{
+	struct subscriber *s = xcalloc(1, sizeof(*s));
+
+	s->email = xstrdup(email);
+	s->name = xstrdup(name);
+	s->language = xstrdup(lang);
+	s->status = xstrdup("active");
+	s->token = xstrdup(AUDIENCE_NOBODY_TOKEN);
+	s->invitations = xstrdup("all");
+	s->newsletter = 1;
+	if (district_list(db, add_district, s) < 0 ||
+	    topic_list(db, add_topic, s) < 0) {
+		subscriber_free(s);
+		return NULL;
+	}
+	return s;
 }

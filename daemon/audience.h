@@ -25,6 +25,7 @@
 #include <time.h>
 
 struct db;
+struct subscriber;
 
 enum audience_kind {
 	AUDIENCE_NEWSLETTER,
@@ -69,5 +70,16 @@ struct audience_member {
  * many, or -1. */
 long audience_each(struct db *db, const struct audience *a,
     void (*fn)(void *arg, const struct audience_member *m), void *arg);
+
+/*
+ * A made-up reader who sees everything a newsletter may hold: language
+ * lang, in every district, following every topic in use, active, with a
+ * token that is nobody's (AUDIENCE_NOBODY_TOKEN) and the given name and
+ * address (copied; "" for none). For `rundbrief preview` and the web
+ * archive. NULL on a database error (db_errmsg() says which).
+ */
+#define AUDIENCE_NOBODY_TOKEN "0123456789abcdef0123456789abcdef"
+struct subscriber *audience_everyone(struct db *db, const char *lang,
+    const char *name, const char *email);
 
 #endif

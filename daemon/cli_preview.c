@@ -6,18 +6,17 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "audience.h"
 #include "cli.h"
 #include "config.h"
 #include "db.h"
 #include "event.h"
 #include "ical.h"
 #include "deliver.h"
-#include "district.h"
 #include "mailing.h"
 #include "newsletter.h"
 #include "render.h"
 #include "subscriber.h"
-#include "topic.h"
 #include "util.h"
 
 static const char usage[] =
@@ -38,29 +37,6 @@ static const char usage[] =
     "content/YYYY-MM.LANG.md in the subscriber's language, else\n"
     "content/YYYY-MM.md.\n";
 
-static void
-add_district(void *arg, int64_t id, const char *name, long subscribers,
-    long events)
-{
-	struct subscriber *s = arg;
-
-	(void)id;
-	(void)subscribers;
-	(void)events;
-	s->districts = xrealloc(s->districts, (s->ndistricts + 1) *
-	    sizeof(char *));
-	s->districts[s->ndistricts++] = xstrdup(name);
-}
-
-static void
-add_topic(void *arg, const struct topic_use *t)
-{
-	struct subscriber *s = arg;
-
-	s->topics = xrealloc(s->topics, (s->ntopics + 1) * sizeof(char *));
-	s->topics[s->ntopics++] = xstrdup(t->name);
-}
-
 /*
  * A made-up subscriber of the default language in every district and
  * following every topic in use, who
@@ -70,19 +46,11 @@ add_topic(void *arg, const struct topic_use *t)
 static struct subscriber *
 sample_person(struct cli *c)
 {
-	struct subscriber *s = xcalloc(1, sizeof(*s));
+	struct subscriber *s = audience_everyone(c->db, c->cfg->language,
+	    "Max Mustermann", "max.mustermann@example.org");
 
-	s->email = xstrdup("max.mustermann@example.org");
-	s->name = xstrdup("Max Mustermann");
-	s->language = xstrdup(c->cfg->language);
-	s->status = xstrdup("active");
-	s->token = xstrdup("0123456789abcdef0123456789abcdef");
-	s->invitations = xstrdup("all");
-	s->newsletter = 1;
-	if (district_list(c->db, add_district, s) < 0 ||
-	    topic_list(c->db, add_topic, s) < 0) {
+	if (s == NULL) {
 		cli_err("reading districts and topics: %s", db_errmsg(c->db));
-		subscriber_free(s);
 		return NULL;
 	}
 	cli_err("for a made-up subscriber (%s <%s>, language %s, all %zu "

@@ -60,6 +60,8 @@ struct http_response {
 	time_t last_modified;      /* 0: none */
 	char *location;            /* a redirect (303 after a POST), or NULL */
 	char *cache_control;       /* or NULL: "no-store" */
+	const char *csp;           /* a stricter Content-Security-Policy
+	                              (static text), or NULL: the pages' */
 };
 
 typedef void (*http_handler)(void *arg, const struct http_request *req,

@@ -720,6 +720,45 @@ mailing_free(struct mailing *m)
 	free(m);
 }
 
+/* ---- the archive ---- */
+
+#define SENT_NEWSLETTER \
+	" FROM mailings m WHERE m.kind = 'newsletter'" \
+	" AND m.state IN ('active', 'done') AND m.note IS NULL" \
+	" AND m.year IS NOT NULL AND m.month IS NOT NULL" \
+	" AND EXISTS (SELECT 1 FROM outbox o WHERE o.mailing_id = m.id" \
+	" AND o.state = 'sent')"
+
+int
+mailing_sent_months(struct db *db, void (*fn)(void *arg, int year,
+    int month), void *arg)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT m.year, m.month"
+	    SENT_NEWSLETTER " GROUP BY m.year, m.month"
+	    " ORDER BY m.year DESC, m.month DESC");
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(arg, sqlite3_column_int(st, 0), sqlite3_column_int(st, 1));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int64_t
+mailing_sent_newsletter(struct db *db, int year, int month)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT min(m.id)" SENT_NEWSLETTER
+	    " AND m.year = ? AND m.month = ?");
+	int64_t id = -1;
+
+	sqlite3_bind_int(st, 1, year);
+	sqlite3_bind_int(st, 2, month);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return id;
+}
+
 int
 mailing_preview(const struct config *cfg, struct db *db, const char *kind,
     int year, int month, const struct event *ev, time_t now,

@@ -95,6 +95,19 @@ int mailing_coordinator(const struct config *cfg, struct db *db,
  * row (their subscriber was deleted). Returns how many, or -1. */
 long mailing_drop_orphan_notices(struct db *db);
 
+/*
+ * The newsletters that went out (the web archive): mailings of kind
+ * newsletter, active or done, with at least one sent row, without a note
+ * (not the coordinator's review copies and warnings). fn is called for
+ * every month that has one, newest first; returns 0 or -1 (db_errmsg()).
+ */
+int mailing_sent_months(struct db *db, void (*fn)(void *arg, int year,
+    int month), void *arg);
+
+/* The newsletter that went out for year-month (the first, if a special
+ * edition followed): its id, 0 when there is none, -1 on error. */
+int64_t mailing_sent_newsletter(struct db *db, int year, int month);
+
 struct mailing;
 
 /*

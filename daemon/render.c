@@ -457,6 +457,14 @@ render_newsletter_tv(struct render *r, const struct newsletter *nl,
 	buf_init(&b);
 	datefmt_month(lang, nl->year, nl->month, &b);
 	set_buf(o, "month", &b);
+	if (r->cfg->base_url != NULL) {
+		size_t n = strlen(r->cfg->base_url);
+
+		buf_printf(&b, "%s%sarchiv/%04d-%02d", r->cfg->base_url,
+		    n && r->cfg->base_url[n - 1] == '/' ? "" : "/", nl->year,
+		    nl->month);
+	}
+	set_buf(o, "archive_url", &b);  /* "" without a base_url */
 	if (e != NULL && e->preheader != NULL)
 		tv_set_str(o, "preheader", e->preheader);
 	tv_set(o, "has_editorial", tv_bool(e != NULL));

@@ -579,6 +579,9 @@ route(struct web *w, const struct http_request *req,
 		district_feed(w, req, arg, resp);
 	else if (get && (arg = web_path_arg(path, "/e/", ".ics")) != NULL)
 		event_file(w, req, arg, resp);
+	else if (get && (strcmp(path, "/archiv") == 0 ||
+	    strncmp(path, "/archiv/", 8) == 0))
+		web_archive(w, req, path, resp);
 	else if (token_path(path))
 		web_bad_token(w, req, resp);
 	else

@@ -91,4 +91,9 @@ char *web_path_arg(const char *path, const char *prefix,
 void web_rsvp(struct web *w, const struct http_request *req,
     const char *arg, struct http_response *resp);
 
+/* /archiv/ and /archiv/YYYY-MM (webarchive.c); path starts with
+ * "/archiv". */
+void web_archive(struct web *w, const struct http_request *req,
+    const char *path, struct http_response *resp);
+
 #endif

@@ -161,6 +161,10 @@ class WebPages(unittest.TestCase):
         self.assertIn(BASE_URL + "c/" + dora, links)
         self.assertIn(BASE_URL + "p/" + anna, links)  # the footer
 
+        (y, mo), = self.sql("SELECT year, month FROM mailings WHERE"
+                            " kind = 'newsletter'")
+        self.assertIn(BASE_URL + "archiv/%04d-%02d" % (y, mo), links)
+
         self.start_web()
         before = self.state()
         for url in sorted(links):
@@ -437,6 +441,70 @@ class WebPages(unittest.TestCase):
         b = self.request("GET", "/r/%s/2" % anna)
         self.assertEqual(a[0], 404)
         self.assertEqual(a[2], b[2])
+
+    def test_archive(self):
+        """/archiv/ lists the newsletters that went out (not the
+        coordinator's review copies, not one still queued), newest
+        first; a month's page is the mail as nobody in particular gets
+        it: the editorial, no subscriber's token or address."""
+        with open(os.path.join(self.dir, "content", "2031-04.md"), "w") as f:
+            f.write("Unser **Sommerfest** im Stadtpark.\n")
+        self.ok("subscriber", "add", "anna@example.org", "--name",
+                "Anna Beispiel", "--confirmed", "--no-mail")
+        self.ok("subscriber", "add", "bert@example.org", "--confirmed",
+                "--no-mail", "--language", "en")
+        self.ok("newsletter", "send", "--month", "2031-03")
+        self.ok("newsletter", "send", "--month", "2031-04")
+        self.ok("queue", "run")
+        self.ok("newsletter", "send", "--month", "2031-06")  # queued only
+        # the coordinator's review copy of May: a note, one sent row
+        db = sqlite3.connect(self.db)
+        with db:
+            cur = db.execute(
+                "INSERT INTO mailings (kind, key, title, state, year, month,"
+                " note, created_at) VALUES ('newsletter', 'review:2031-05',"
+                " 'Review', 'done', 2031, 5, 'Prüfexemplar', 0)")
+            db.execute("INSERT INTO outbox (mailing_id, rcpt, state,"
+                       " next_attempt, created_at, updated_at) VALUES"
+                       " (?, 'ehrenamt@example.org', 'sent', 0, 0, 0)",
+                       (cur.lastrowid,))
+        db.close()
+        tokens = [t for (t,) in self.sql("SELECT token FROM subscribers")]
+        self.start_web()
+
+        status, hdrs, body = self.request("GET", "/archiv/")
+        self.assertEqual(status, 200)
+        page = body.decode()
+        self.assertEqual(re.findall(r'href="/archiv/([0-9-]+)"', page),
+                         ["2031-04", "2031-03"])
+        self.assertIn("April 2031", page)
+        self.assertIn("März 2031", page)
+        status, _, body = self.request("GET", "/archiv/",
+                                       headers={"Accept-Language": "en"})
+        self.assertIn("March 2031", body.decode())
+
+        status, hdrs, body = self.request("GET", "/archiv/2031-04")
+        self.assertEqual(status, 200)
+        self.assertTrue(hdrs["Content-Type"].startswith("text/html"))
+        self.assertIn("img-src 'none'", hdrs["Content-Security-Policy"])
+        self.assertIn("style-src 'unsafe-inline'",
+                      hdrs["Content-Security-Policy"])
+        page = body.decode()
+        self.assertIn("<strong>Sommerfest</strong>", page)
+        self.assertNotIn("Im Browser ansehen", page)  # it is in one
+        self.assertIn("April 2031", page)
+        for t in tokens:
+            self.assertNotIn(t, page)
+        for text in ("anna@", "bert@", "Anna", "example.org/u/"):
+            self.assertNotIn(text, page)
+
+        for path in ("/archiv/2031-05", "/archiv/2031-06", "/archiv/2031-13",
+                     "/archiv/2031-4", "/archiv/2031-%204", "/archiv/x",
+                     "/archiv/2031-04/x"):
+            status, _, _ = self.request("GET", path)
+            self.assertEqual(status, 404, path)
+        status, _, body = self.request("HEAD", "/archiv/2031-03")
+        self.assertEqual((status, body), (200, b""))
 
 
 if __name__ == "__main__":
