@@ -94,6 +94,8 @@ static const struct key keys[] = {
 	{ "reminders", "alarm", K_DURATION, F(alarm), 0, 30 * 86400L },
 	{ "http", "listen", K_STR, F(http_listen), 0, 0 },
 	{ "http", "trusted_proxies", K_STR, F(trusted_proxies), 0, 0 },
+	{ "http", "max_connections", K_INT, F(http_max_connections), 16, 10000 },
+	{ "http", "per_client", K_INT, F(http_per_client), 1, 1000 },
 	{ "imap", "url", K_URL_IMAP, F(imap_url), 0, 0 },
 	{ "imap", "username", K_STR, F(imap_username), 0, 0 },
 	{ "imap", "password_file", K_PATH, F(imap_password_file), 0, 0 },
@@ -590,6 +592,8 @@ config_defaults(void)
 	cfg->poll_interval = 300;
 	cfg->imap_tls_verify = 1;
 	cfg->http_listen = xstrdup("127.0.0.1:8080");
+	cfg->http_max_connections = 512;
+	cfg->http_per_client = 16;
 	cfg->processed_folder = xstrdup("rundbrief/erledigt");
 	cfg->unhandled_folder = xstrdup("rundbrief/unklar");
 	cfg->bounce_limit = 3;

@@ -101,6 +101,8 @@ struct config {
 	/* [http] (rundbrief-web) */
 	char *http_listen;     /* "127.0.0.1:8080" */
 	char *trusted_proxies; /* whose X-Forwarded-For is believed, or NULL */
+	int http_max_connections; /* overall, default 512 */
+	int http_per_client;   /* connections per client address, 16 */
 
 	/* [imap] */
 	char *imap_url;

@@ -141,6 +141,8 @@ main(int argc, char **argv)
 	memset(&opts, 0, sizeof(opts));
 	opts.listen = cfg->http_listen;
 	opts.trusted_proxies = cfg->trusted_proxies;
+	opts.max_connections = (unsigned)cfg->http_max_connections;
+	opts.per_client = (unsigned)cfg->http_per_client;
 	srv = http_start(&opts, handle, &app, &err);
 	if (srv == NULL) {
 		log_warnx("%s", err);
