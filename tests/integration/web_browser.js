@@ -12,6 +12,7 @@
 //   base       http://127.0.0.1:PORT
 //   shots      directory for the full-page screenshots
 //   name       prefix of the screenshot names
+//   lang       the browser's Accept-Language (optional)
 //   steps      a list of actions, in order:
 //     {"goto": "/path"}                 open a page
 //     {"click": "selector"}             click, wait for the page it loads
@@ -91,6 +92,8 @@ async function main() {
 		page.setDefaultTimeout(STEP_TIMEOUT);
 		page.setDefaultNavigationTimeout(STEP_TIMEOUT);
 		await page.evaluateOnNewDocument(CSP_PROBE);
+		if (job.lang)
+			await page.setExtraHTTPHeaders({ 'Accept-Language': job.lang });
 		page.on('console', (msg) => {
 			const t = msg.type();
 			const from = (msg.location() || {}).url || '';
