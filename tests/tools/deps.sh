@@ -38,8 +38,22 @@ if [ -n "$missing" ]; then
 	apt-get install -y -qq --no-install-recommends $missing
 fi
 
-if [ "${1:-}" = test ] && [ ! -f tests/node_modules/ical.js/package.json ]; then
-	echo "installing ical.js (npm) into tests/node_modules"
+# every dependency of tests/package.json, at its exact version
+npm_ok() {
+	node -e '
+const fs = require("fs");
+const want = JSON.parse(fs.readFileSync("tests/package.json")).dependencies || {};
+for (const [name, version] of Object.entries(want)) {
+	let got;
+	try {
+		got = JSON.parse(fs.readFileSync("tests/node_modules/" + name + "/package.json")).version;
+	} catch (e) { }
+	if (got !== version) process.exit(1);
+}' 2>/dev/null
+}
+if [ "${1:-}" = test ] && ! npm_ok; then
+	echo "installing the npm test peers (tests/package.json) into tests/node_modules"
 	npm install --silent --no-audit --no-fund --prefix tests >/dev/null
+	npm_ok || { echo "npm install left tests/node_modules incomplete" >&2; exit 1; }
 fi
 exit 0
