@@ -184,6 +184,32 @@ rule_text(const char *lang, const struct event *ev, const char *other,
 		buf_puts(b, other);
 }
 
+/* base_url + the path, "" without a base_url (caller frees). */
+static char *
+web_link(const struct config *cfg, const char *path)
+{
+	size_t n;
+
+	if (cfg->base_url == NULL || cfg->base_url[0] == '\0')
+		return xstrdup("");
+	n = strlen(cfg->base_url);
+	return xasprintf("%s%s%s", cfg->base_url, cfg->base_url[n - 1] == '/' ?
+	    "" : "/", path);
+}
+
+/* The event's calendar file on rundbrief-web ("In den Kalender": also
+ * for the events that send no invitation), "" without a base_url. */
+static void
+set_ics_url(const struct config *cfg, struct tv *o, const struct event *ev)
+{
+	char *path = xasprintf("e/%s.ics", ev->uid), *u = web_link(cfg, path);
+
+	tv_set_str(o, "ics_url", strcmp(ev->status, "published") == 0 ? u :
+	    "");
+	free(u);
+	free(path);
+}
+
 static struct tv *
 event_tv(const char *lang, const struct event *ev, time_t at)
 {
@@ -224,6 +250,14 @@ event_tv(const char *lang, const struct event *ev, time_t at)
 	set_buf(o, "recurrence", &b);
 	tv_set(o, "cancelled", tv_bool(strcmp(ev->status, "cancelled") == 0));
 	buf_free(&b);
+	return o;
+}
+
+/* event_tv's values and the web link of ev; returns o. */
+static struct tv *
+set_event(const struct config *cfg, struct tv *o, const struct event *ev)
+{
+	set_ics_url(cfg, o, ev);
 	return o;
 }
 
@@ -346,6 +380,17 @@ render_base_tv(struct render *r, const char *lang)
 	tv_set_str(org, "contact_email", reply_address(cfg));
 	tv_set_str(org, "base_url", cfg->base_url ? cfg->base_url : "");
 	tv_set(o, "org", org);
+	{
+		/* the calendar feed to subscribe to: webcal://…/kalender.ics */
+		char *u = web_link(cfg, "kalender.ics");
+		const char *rest = strncmp(u, "https://", 8) == 0 ? u + 8 :
+		    strncmp(u, "http://", 7) == 0 ? u + 7 : NULL;
+		char *wc = rest ? xasprintf("webcal://%s", rest) : xstrdup("");
+
+		tv_set_str(o, "calendar_feed", wc);
+		free(wc);
+		free(u);
+	}
 	tv_set_str(o, "preheader", "");
 	return o;
 }
@@ -488,7 +533,8 @@ render_newsletter_tv(struct render *r, const struct newsletter *nl,
 				tv_set_str(g, "kind", kinds[k]);
 				tv_set_str(g, "heading", w->kind_heading[k]);
 			}
-			tv_push(list, event_tv(lang, ev, nl->when[i]));
+			tv_push(list, set_event(r->cfg, event_tv(lang, ev,
+			    nl->when[i]), ev));
 		}
 		if (g != NULL) {
 			tv_set(g, "events", list);
@@ -498,8 +544,8 @@ render_newsletter_tv(struct render *r, const struct newsletter *nl,
 	tv_set(o, "events_by_kind", groups);
 	for (i = 0; i < nl->nevents; i++)
 		if (render_event_for(&nl->events[i], s, r->cfg->all_topics))
-			tv_push(by_date, event_tv(lang, &nl->events[i],
-			    nl->when[i]));
+			tv_push(by_date, set_event(r->cfg, event_tv(lang,
+			    &nl->events[i], nl->when[i]), &nl->events[i]));
 	tv_set(o, "has_events", tv_bool(tv_len(by_date) > 0));
 	tv_set(o, "events_by_date", by_date);
 	tv_set(o, "order_by_date", tv_bool(r->cfg->order == CONFIG_ORDER_DATE));
@@ -647,8 +693,15 @@ render_event_mail_tv(struct render *r, const char *name, const char *lang,
 {
 	struct tv *o = render_base_tv(r, lang);
 
-	tv_set(o, "event", event_tv(lang, ev,
-	    ev->rrule != NULL ? event_next_start(ev, now) : 0));
+	/* an event mail carries the calendar object itself (or, for a
+	 * reminder, follows one): no second way into the calendar */
+	{
+		struct tv *et = event_tv(lang, ev, ev->rrule != NULL ?
+		    event_next_start(ev, now) : 0);
+
+		tv_set_str(et, "ics_url", "");
+		tv_set(o, "event", et);
+	}
 	if (old != NULL) {
 		struct tv *ch = changes_tv(lang, ev, old);
 		tv_set(o, "has_changes", tv_bool(tv_len(ch) > 0));

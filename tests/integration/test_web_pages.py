@@ -8,6 +8,7 @@ driven with http.client and the database is checked afterwards; an
 invitation carries the RSVP link /r/TOKEN/EVENT, and answers POSTed to
 it land in the rsvps table. Run by
 `make check` (RUNDBRIEF_BUILD names the build dir)."""
+import datetime
 import email
 import email.policy
 import glob
@@ -148,6 +149,12 @@ class WebPages(unittest.TestCase):
         self.ok("event", "add", "--kind", "training", "--title",
                 "Schulung <script>x</script>", "--start", "2031-05-10 18:00")
         self.ok("event", "publish", "1", "--no-mail")
+        # one within this month's newsletter: its card links its calendar
+        # file, for events that send no invitation
+        soon = datetime.date.today() + datetime.timedelta(days=10)
+        self.ok("event", "add", "--kind", "volunteer_fair", "--title",
+                "Messe", "--start", soon.isoformat() + " 15:00")
+        self.ok("event", "publish", "2", "--no-mail")
         self.ok("newsletter", "send")
         self.ok("queue", "run")
         mails = self.mails()
@@ -164,6 +171,12 @@ class WebPages(unittest.TestCase):
         (y, mo), = self.sql("SELECT year, month FROM mailings WHERE"
                             " kind = 'newsletter'")
         self.assertIn(BASE_URL + "archiv/%04d-%02d" % (y, mo), links)
+        fair = self.sql("SELECT uid FROM events WHERE id = 2")[0][0]
+        self.assertIn(BASE_URL + "e/" + fair + ".ics", links)
+        texts = [p.get_content() for m in mails for p in m.walk()
+                 if p.get_content_type() == "text/plain"]
+        self.assertTrue(any("webcal://rundbrief.example.org/kalender.ics"
+                            in t for t in texts))
 
         self.start_web()
         before = self.state()
@@ -171,7 +184,7 @@ class WebPages(unittest.TestCase):
             path = "/" + url[len(BASE_URL):]
             for method in ("GET", "HEAD"):
                 status, hdrs, body = self.request(method, path)
-                if path.startswith(("/u/", "/c/", "/p/")):
+                if path.startswith(("/u/", "/c/", "/p/", "/e/")):
                     self.assertEqual(status, 200, "%s %s" % (method, path))
                 self.assertIn(status, (200, 404), "%s %s" % (method, path))
                 if method == "HEAD":
@@ -242,7 +255,7 @@ class WebPages(unittest.TestCase):
         status, hdrs, body = self.request("GET", "/kalender.ics",
                                           headers={"If-None-Match": etag})
         self.assertEqual(status, 304)
-        uid = self.sql("SELECT uid FROM events")[0][0]
+        uid = self.sql("SELECT uid FROM events WHERE id = 1")[0][0]
         status, _, body = self.request(
             "GET", "/e/%s.ics" % urllib.parse.quote(uid))
         self.assertEqual(status, 200)
