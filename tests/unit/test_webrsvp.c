@@ -29,6 +29,7 @@
 #include "web.h"
 
 #include "tmpdir.h"
+#include "web_testlib.h"
 
 static struct config *cfg;
 static struct db *db;
@@ -116,44 +117,7 @@ static void
 call(const char *method, const char *path, const char *body,
     const char *inm, const char *accept, struct http_response *resp)
 {
-	struct http_request req;
-
-	memset(&req, 0, sizeof(req));
-	memset(resp, 0, sizeof(*resp));
-	buf_init(&resp->body);
-	resp->status = 200;
-	req.method = method;
-	req.path = path;
-	req.client = "127.0.0.1";
-	req.accept_language = accept;
-	req.if_none_match = inm;
-	if (body != NULL) {
-		req.content_type = "application/x-www-form-urlencoded";
-		req.body = body;
-		req.body_len = strlen(body);
-		assert_int_equal(http_parse_form(body, req.body_len, &req.form,
-		    &req.nform), 0);
-	}
-	web_handle(web, &req, resp);
-	http_fields_free(req.form, req.nform);
-	if (resp->body.data == NULL)
-		buf_puts(&resp->body, "");
-}
-
-static void
-resp_free(struct http_response *resp)
-{
-	buf_free(&resp->body);
-	free(resp->etag);
-	free(resp->location);
-	free(resp->cache_control);
-}
-
-static void
-expect_in(const char *hay, const char *needle)
-{
-	if (strstr(hay, needle) == NULL)
-		fail_msg("\"%s\" not in:\n%s", needle, hay);
+	web_request(web, method, path, body, "127.0.0.1", inm, accept, resp);
 }
 
 /* Every HTML page: escaped organisation name, no script, inline CSS. */

@@ -28,6 +28,7 @@
 #include "webguard.h"
 
 #include "tmpdir.h"
+#include "web_testlib.h"
 
 static struct config *cfg;
 static struct db *db;
@@ -107,42 +108,7 @@ static void
 call(const char *method, const char *path, const char *body,
     const char *client, struct http_response *resp)
 {
-	struct http_request req;
-
-	memset(&req, 0, sizeof(req));
-	memset(resp, 0, sizeof(*resp));
-	buf_init(&resp->body);
-	resp->status = 200;
-	req.method = method;
-	req.path = path;
-	req.client = client;
-	if (body != NULL) {
-		req.content_type = "application/x-www-form-urlencoded";
-		req.body = body;
-		req.body_len = strlen(body);
-		assert_int_equal(http_parse_form(body, strlen(body), &req.form,
-		    &req.nform), 0);
-	}
-	web_handle(web, &req, resp);
-	if (resp->body.data == NULL)
-		buf_puts(&resp->body, "");
-	http_fields_free(req.form, req.nform);
-}
-
-static void
-resp_free(struct http_response *resp)
-{
-	buf_free(&resp->body);
-	free(resp->etag);
-	free(resp->location);
-	free(resp->cache_control);
-}
-
-static void
-expect_in(const char *hay, const char *needle)
-{
-	if (strstr(hay, needle) == NULL)
-		fail_msg("\"%s\" not in:\n%s", needle, hay);
+	web_request(web, method, path, body, client, NULL, NULL, resp);
 }
 
 static int
